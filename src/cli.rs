@@ -1,0 +1,100 @@
+//! Command-line interface. Raw arguments become validated options here, once.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rounds",
+    version,
+    about = "Scheduled, guarded remediation rounds through a Kubernetes cluster.",
+    long_about = "rounds makes one remediation round and exits: it reads the cluster (or a snapshot \
+of it), runs the detectors of the playbooks that are due, plans the remediations, lets guards \
+decide, and reports. Dry-run is the default: nothing changes unless you ask for --apply.\n\n\
+Exit codes: 0 done; 1 invalid input or config; 2 could not run; 3 done, but an action or a \
+notification failed.",
+    after_help = "Examples:\n  rounds plan --snapshot tests/fixtures/demo-cluster --playbooks playbooks\n  \
+rounds validate playbooks/\n  rounds explain oomKilled\n  rounds schema > playbook.schema.json"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Detect, plan and apply guards, but never write and never notify.
+    Plan(RoundArgs),
+    /// Make a whole round (detect, plan, guards, execute, notify, report).
+    Run(RunArgs),
+    /// Check playbooks (and runner configs); print every error as file:line:col.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of playbooks (or of the runner config).
+    Schema(SchemaArgs),
+    /// Explain a detector or an action; without a name, list them all.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RoundArgs {
+    /// Read cluster state from a snapshot instead of the API: what `kubectl get ... -o yaml|json`
+    /// prints, multi-document YAML, or a directory of such files (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub snapshot: Vec<PathBuf>,
+    /// Playbook files or directories (repeatable). Default: the runner config's `playbooks`,
+    /// else /etc/rounds/playbooks.
+    #[arg(long, value_name = "PATH")]
+    pub playbooks: Vec<PathBuf>,
+    /// Runner config file (kind: RunnerConfig).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Reference time for every time window, as RFC 3339 (default: now). Makes a plan reproducible.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Output format. Default: text on a terminal, json otherwise.
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub round: RoundArgs,
+    /// Make the changes that every guard allows (default: dry-run).
+    #[arg(long)]
+    pub apply: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Files or directories to check.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which document's schema.
+    #[arg(long, value_enum, default_value = "playbook")]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A detector (oomKilled, ...) or an action (raiseMemoryLimit, ...).
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    Playbook,
+    Config,
+}

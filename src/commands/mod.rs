@@ -1,0 +1,61 @@
+//! The subcommands. Each returns the process exit status; errors that stop a command are
+//! returned with their context and mapped to exit codes by `main`.
+
+pub mod explain;
+pub mod plan;
+pub mod validate;
+
+use crate::cli::{Cli, Command, SchemaKind};
+use std::process::ExitCode;
+
+/// Exit codes, stable and documented in `--help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Done = 0,
+    Invalid = 1,
+    CouldNotRun = 2,
+    Failures = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// An error that stops a command, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    CouldNotRun(String),
+}
+
+impl CommandError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Self::Invalid(_) => Exit::Invalid,
+            Self::CouldNotRun(_) => Exit::CouldNotRun,
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<Exit, CommandError> {
+    match cli.command {
+        Command::Plan(args) => plan::plan(&args),
+        Command::Run(args) => plan::run(&args),
+        Command::Validate(args) => Ok(validate::validate(&args)),
+        Command::Schema(args) => {
+            let schema = match args.kind {
+                SchemaKind::Playbook => crate::playbook::schema(),
+                SchemaKind::Config => crate::config::schema(),
+            };
+            let text = serde_json::to_string_pretty(&schema)
+                .map_err(|e| CommandError::CouldNotRun(format!("cannot print the schema: {e}")))?;
+            println!("{text}");
+            Ok(Exit::Done)
+        }
+        Command::Explain(args) => explain::explain(args.name.as_deref()),
+    }
+}

@@ -1,0 +1,137 @@
+//! `rounds plan` and `rounds run`.
+
+use super::{CommandError, Exit};
+use crate::cli::{OutputFormat, RoundArgs, RunArgs};
+use crate::config::{self, ConfigMode, RunnerConfig};
+use crate::playbook::{self, Diagnostic, Loaded};
+use crate::report::{RoundReport, text};
+use crate::round::{self, Mode, RoundOptions};
+use chrono::{DateTime, Utc};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+const DEFAULT_PLAYBOOKS: &str = "/etc/rounds/playbooks";
+
+pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
+    let prepared = prepare(args)?;
+    round_on_snapshot(args, &prepared, Mode::DryRun)
+}
+
+pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
+    let prepared = prepare(&args.round)?;
+    let mode = if args.apply || prepared.config.mode == ConfigMode::Apply {
+        Mode::Apply
+    } else {
+        Mode::DryRun
+    };
+    if mode == Mode::Apply && !args.round.snapshot.is_empty() {
+        return Err(CommandError::Invalid(
+            "--apply cannot be used with --snapshot: a snapshot is a copy, there is nothing to change".into(),
+        ));
+    }
+    round_on_snapshot(&args.round, &prepared, mode)
+}
+
+struct Prepared {
+    config: RunnerConfig,
+    playbooks: Vec<Loaded>,
+    now: DateTime<Utc>,
+}
+
+fn prepare(args: &RoundArgs) -> Result<Prepared, CommandError> {
+    let config = match &args.config {
+        Some(path) => config::load(path).map_err(|d| invalid_input(&d))?,
+        None => RunnerConfig::default(),
+    };
+    let paths: Vec<PathBuf> = if !args.playbooks.is_empty() {
+        args.playbooks.clone()
+    } else if !config.playbooks.is_empty() {
+        config.playbooks.clone()
+    } else {
+        vec![PathBuf::from(DEFAULT_PLAYBOOKS)]
+    };
+    for p in &paths {
+        if !p.exists() {
+            return Err(CommandError::Invalid(format!(
+                "playbook path {} does not exist (give --playbooks PATH)",
+                p.display()
+            )));
+        }
+    }
+    let playbooks = playbook::load(&paths).map_err(|d| invalid_input(&d))?;
+    if playbooks.is_empty() {
+        return Err(CommandError::Invalid(format!(
+            "no playbooks found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let now = match &args.now {
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map_err(|e| {
+                CommandError::Invalid(format!("--now {text:?} is not an RFC 3339 time: {e}"))
+            })?
+            .to_utc(),
+        None => Utc::now(),
+    };
+    Ok(Prepared {
+        config,
+        playbooks,
+        now,
+    })
+}
+
+fn round_on_snapshot(
+    args: &RoundArgs,
+    prepared: &Prepared,
+    mode: Mode,
+) -> Result<Exit, CommandError> {
+    if args.snapshot.is_empty() {
+        return Err(CommandError::CouldNotRun(
+            "no --snapshot given: live rounds against the Kubernetes API are not built yet; \
+             pass --snapshot PATH with a `kubectl get -o yaml` dump"
+                .into(),
+        ));
+    }
+    let opts = RoundOptions {
+        now: prepared.now,
+        mode,
+        snapshot: args.snapshot.clone(),
+    };
+    let report = round::plan_snapshot(&prepared.playbooks, &opts)
+        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+    print_report(&report, args.output)?;
+    Ok(if report.summary.failed > 0 {
+        Exit::Failures
+    } else {
+        Exit::Done
+    })
+}
+
+fn print_report(report: &RoundReport, format: Option<OutputFormat>) -> Result<(), CommandError> {
+    let format = format.unwrap_or(if std::io::stdout().is_terminal() {
+        OutputFormat::Text
+    } else {
+        OutputFormat::Json
+    });
+    match format {
+        OutputFormat::Text => print!("{}", text::render(report)),
+        OutputFormat::Json => {
+            let json = serde_json::to_string_pretty(report)
+                .map_err(|e| CommandError::CouldNotRun(format!("cannot write the report: {e}")))?;
+            println!("{json}");
+        }
+    }
+    Ok(())
+}
+
+/// Prints every diagnostic and turns them into one error for the exit code.
+fn invalid_input(diagnostics: &[Diagnostic]) -> CommandError {
+    for d in diagnostics {
+        eprint!("{}", d.render());
+    }
+    CommandError::Invalid(format!("{} error(s); nothing was done", diagnostics.len()))
+}

@@ -1,0 +1,160 @@
+//! What a detector reports: a target, evidence and a message.
+
+use crate::objects::{OwnerReference, Timestamp};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What kind of object a finding is about; actions declare which kinds they can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum TargetKind {
+    Pod,
+    Node,
+    Job,
+    PersistentVolumeClaim,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pod => "Pod",
+            Self::Node => "Node",
+            Self::Job => "Job",
+            Self::PersistentVolumeClaim => "PersistentVolumeClaim",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Target {
+    pub kind: TargetKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+}
+
+impl Target {
+    pub fn display(&self) -> String {
+        let mut s = format!("{} ", self.kind.as_str());
+        if let Some(ns) = &self.namespace {
+            s.push_str(ns);
+            s.push('/');
+        }
+        s.push_str(&self.name);
+        if let Some(c) = &self.container {
+            s.push_str(&format!(" container={c}"));
+        }
+        s
+    }
+}
+
+/// Facts behind a finding, as read from the object. Only what applies is filled.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_count: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurrences: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used_percent: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inodes_used_percent: Option<f64>,
+}
+
+/// One detector hit, before scope, owners and fingerprint are added by the round.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    pub target: Target,
+    pub evidence: Evidence,
+    pub message: String,
+    /// Labels of the target object, for the playbook's `scope.selector`.
+    pub labels: BTreeMap<String, String>,
+    /// The target's controller reference, if it has one.
+    pub controller: Option<OwnerReference>,
+    /// How many occurrences this detection stands for (e.g. OOM kills seen in the window).
+    pub occurrences: u32,
+}
+
+impl Detection {
+    pub fn new(target: Target, message: String, evidence: Evidence) -> Self {
+        Self {
+            target,
+            evidence,
+            message,
+            labels: BTreeMap::new(),
+            controller: None,
+            occurrences: 1,
+        }
+    }
+
+    pub fn with_meta(mut self, meta: &crate::objects::ObjectMeta) -> Self {
+        self.labels = meta.labels.clone();
+        self.controller = meta.controller().cloned();
+        self
+    }
+}
+
+/// The workload a finding's object belongs to, found through `ownerReferences`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Owner {
+    /// The top of the chain that could be followed (e.g. the Deployment).
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// False when a link of the chain is not in the inventory: the owner above it is unknown.
+    pub resolved: bool,
+    pub chain: Vec<OwnerLink>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerLink {
+    pub kind: String,
+    pub name: String,
+    pub api_version: String,
+    pub found: bool,
+}
+
+/// A finding as the round reports it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub playbook: String,
+    pub detector: &'static str,
+    pub severity: crate::playbook::Severity,
+    pub target: Target,
+    pub owner: Option<Owner>,
+    /// `sha256:` of playbook, detector and target: stable across rounds, for deduplication.
+    pub fingerprint: String,
+    pub evidence: Evidence,
+    pub message: String,
+}

@@ -1,0 +1,124 @@
+//! Detectors: pure functions from Kubernetes objects to findings. They never call the API and
+//! never change anything, so they are tested on plain YAML dumps.
+//!
+//! Adding a detector: one file with its argument struct (defaults, validation via the schema,
+//! an `EXPLAIN` text, tests) implementing [`Detect`], and one line in [`detectors!`] below.
+
+pub mod finding;
+
+mod crash_loop_back_off;
+mod disk_pressure;
+mod evicted;
+mod image_pull_back_off;
+mod job_failed;
+mod node_not_ready;
+mod oom_killed;
+mod pvc_usage;
+mod unschedulable;
+
+pub use finding::{Detection, Evidence, Finding, Owner, OwnerLink, Target, TargetKind};
+
+use crate::objects::Object;
+use chrono::{DateTime, Utc};
+
+/// What a detector needs besides the object: the reference time of the round.
+#[derive(Debug, Clone, Copy)]
+pub struct DetectContext {
+    pub now: DateTime<Utc>,
+}
+
+/// The kinds of object a round must read (and, live, list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reads {
+    Pods,
+    Nodes,
+    Jobs,
+    StatsSummaries,
+}
+
+pub trait Detect {
+    /// What this detector reads.
+    fn reads(&self) -> Reads;
+    /// What its findings are about.
+    fn target_kind(&self) -> TargetKind;
+    /// Looks at one object and appends what it finds.
+    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Vec<Detection>);
+    /// Minimum occurrences per owning workload before a finding counts (OOM `minCount`).
+    fn min_occurrences_per_owner(&self) -> u32 {
+        1
+    }
+}
+
+macro_rules! detectors {
+    ($($name:literal => $variant:ident($module:ident::$ty:ident)),* $(,)?) => {
+        /// A detector with its typed arguments, as written under a playbook's `spec.detect`.
+        #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+        #[schemars(extend("x-rounds-kind" = "detector"))]
+        pub enum Detector {
+            $(#[serde(rename = $name)] $variant($module::$ty)),*
+        }
+
+        impl Detector {
+            pub fn name(&self) -> &'static str {
+                match self { $(Self::$variant(_) => $name),* }
+            }
+
+            pub fn imp(&self) -> &dyn Detect {
+                match self { $(Self::$variant(d) => d),* }
+            }
+
+            /// Every detector: its name and explanation, for `rounds explain`.
+            pub const CATALOG: &'static [(&'static str, &'static str)] = &[
+                $(($name, $module::$ty::EXPLAIN)),*
+            ];
+        }
+    };
+}
+
+detectors! {
+    "oomKilled" => OomKilled(oom_killed::OomKilled),
+    "crashLoopBackOff" => CrashLoopBackOff(crash_loop_back_off::CrashLoopBackOff),
+    "imagePullBackOff" => ImagePullBackOff(image_pull_back_off::ImagePullBackOff),
+    "evicted" => Evicted(evicted::Evicted),
+    "diskPressure" => DiskPressure(disk_pressure::DiskPressure),
+    "nodeNotReady" => NodeNotReady(node_not_ready::NodeNotReady),
+    "unschedulable" => Unschedulable(unschedulable::Unschedulable),
+    "jobFailed" => JobFailed(job_failed::JobFailed),
+    "pvcUsage" => PvcUsage(pvc_usage::PvcUsage),
+}
+
+/// Shared helpers for detectors.
+pub(crate) mod util {
+    use crate::objects::Timestamp;
+    use chrono::{DateTime, Utc};
+
+    /// True when `since` is at least `min` before `now`. An unreadable or missing time counts
+    /// as old enough: the condition is there, and hiding it would be the unsafe choice.
+    pub fn lasted(since: Option<&Timestamp>, min: chrono::Duration, now: DateTime<Utc>) -> bool {
+        match since.and_then(Timestamp::time) {
+            Some(t) => now - t >= min,
+            None => true,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn pod(yaml: &str) -> crate::objects::Object {
+        object(yaml)
+    }
+
+    #[cfg(test)]
+    pub fn object(yaml: &str) -> crate::objects::Object {
+        let value: serde_json::Value = serde_saphyr::from_str(yaml).expect("test YAML");
+        match crate::objects::decode(value).expect("decodes") {
+            crate::objects::Decoded::Object(o) => o,
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+
+    #[cfg(test)]
+    pub fn at(t: &str) -> super::DetectContext {
+        super::DetectContext {
+            now: DateTime::parse_from_rfc3339(t).expect("time").to_utc(),
+        }
+    }
+}

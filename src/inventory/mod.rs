@@ -1,0 +1,8 @@
+//! Where cluster state comes from (a snapshot now, the API server later) and the small index of
+//! objects that findings and actions refer to afterwards (owners, claims, storage classes).
+
+pub mod index;
+pub mod owners;
+pub mod snapshot;
+
+pub use index::Index;

@@ -1,0 +1,15 @@
+//! rounds: scheduled, guarded remediation rounds through a Kubernetes cluster.
+//!
+//! The modules follow the data flow of a round:
+//! playbook → inventory/objects → detect (findings) → plan (actions) → report.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod detect;
+pub mod inventory;
+pub mod objects;
+pub mod plan;
+pub mod playbook;
+pub mod report;
+pub mod round;

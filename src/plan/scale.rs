@@ -1,0 +1,123 @@
+//! `scale`: change the replica count of the owning workload through its `scale` subresource.
+
+use super::{MERGE_PATCH, ObjectRef, PlanAction, PlanContext, Request, Skip, Step, target};
+use crate::detect::{Finding, TargetKind};
+use crate::objects::WorkloadKind;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Scale {
+    /// Replicas to add (negative to remove).
+    #[serde(default = "one")]
+    #[schemars(range(min = -100, max = 100))]
+    pub by: i32,
+    /// Never fewer replicas than this.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 10000))]
+    pub min: u32,
+    /// Never more replicas than this.
+    #[schemars(range(min = 0, max = 10000))]
+    pub max: u32,
+}
+
+fn one() -> i32 {
+    1
+}
+
+impl Scale {
+    pub const EXPLAIN: &str = "\
+Changes the replicas of the workload that owns the finding's pod (Deployment, StatefulSet,
+ReplicaSet) through its scale subresource, by `by`, kept between `min` and `max`. A workload
+already at the bound is skipped. Arguments: by (default 1), min (default 0), max (required).";
+}
+
+impl PlanAction for Scale {
+    fn acts_on(&self) -> &'static [TargetKind] {
+        &[TargetKind::Pod]
+    }
+
+    fn plan(&self, f: &Finding, ctx: &PlanContext) -> Result<Step, (ObjectRef, Skip)> {
+        let kinds = [
+            WorkloadKind::Deployment,
+            WorkloadKind::StatefulSet,
+            WorkloadKind::ReplicaSet,
+        ];
+        let (owner, workload) = target::owning_workload(f, ctx.index, &kinds)?;
+        let current = workload.replicas.unwrap_or(1);
+        let wanted = (current + i64::from(self.by)).clamp(i64::from(self.min), i64::from(self.max));
+        if wanted == current {
+            return Err((
+                owner,
+                Skip::new("cap", format!("{current} replicas is already at the bound")),
+            ));
+        }
+        Ok(Step {
+            summary: format!(
+                "scale {} from {current} to {wanted} replicas",
+                owner.display()
+            ),
+            target: owner,
+            request: Some(Request {
+                method: "PATCH",
+                path: format!("{}/scale", target::workload_path(workload)),
+                content_type: Some(MERGE_PATCH),
+                body: Some(json!({"spec": {"replicas": wanted}})),
+            }),
+        })
+    }
+
+    fn problems(&self) -> Vec<(String, String)> {
+        if self.min > self.max {
+            vec![(
+                "min".into(),
+                format!("min ({}) is larger than max ({})", self.min, self.max),
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::testing::{index, now, pod_finding};
+
+    #[test]
+    fn scales_within_bounds() {
+        let idx = index(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec: {replicas: 3}\n",
+        );
+        let ctx = PlanContext {
+            now: now(),
+            index: &idx,
+        };
+        let f = pod_finding(Some(("Deployment", "api", true)));
+        let step = Scale {
+            by: 2,
+            min: 0,
+            max: 4,
+        }
+        .plan(&f, &ctx)
+        .expect("planned");
+        assert_eq!(
+            step.summary,
+            "scale Deployment shop/api from 3 to 4 replicas"
+        );
+        assert_eq!(
+            step.request.expect("request").path,
+            "/apis/apps/v1/namespaces/shop/deployments/api/scale"
+        );
+        let (_, skip) = Scale {
+            by: 1,
+            min: 0,
+            max: 3,
+        }
+        .plan(&f, &ctx)
+        .expect_err("at max");
+        assert_eq!(skip.guard, "cap");
+    }
+}

@@ -1,0 +1,58 @@
+//! Validation errors with their place: `file:line:col`, the field path and the source line.
+
+use super::tree::Pos;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The field path, e.g. `spec.detect.oomKilled.within`.
+    pub path: String,
+    pub message: String,
+    #[serde(skip)]
+    pub source_line: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(file: &str, source: &str, pos: Pos, path: String, message: String) -> Self {
+        let source_line = (pos.line > 0)
+            .then(|| source.lines().nth(pos.line - 1))
+            .flatten()
+            .map(str::to_owned);
+        Self {
+            file: file.to_owned(),
+            line: pos.line,
+            column: pos.col,
+            path,
+            message,
+            source_line,
+        }
+    }
+
+    /// `file:line:col: error: message`, the field, then the line with a caret under the column.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "{}:{}:{}: error: {}\n",
+            self.file, self.line, self.column, self.message
+        );
+        if self.path != "(document)" {
+            let _ = writeln!(out, "  field: {}", self.path);
+        }
+        if let Some(src) = &self.source_line {
+            let num = self.line.to_string();
+            let pad = " ".repeat(num.len());
+            let _ = writeln!(out, " {pad} |");
+            let _ = writeln!(out, " {num} | {src}");
+            let caret_at: String = src
+                .chars()
+                .take(self.column.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let _ = writeln!(out, " {pad} | {caret_at}^");
+        }
+        out
+    }
+}

@@ -1,0 +1,138 @@
+//! Reading one YAML file of rounds documents (playbooks, the runner config) into typed values,
+//! with every problem of the file reported at once.
+
+use super::diagnostic::Diagnostic;
+use super::schema_check;
+use super::tree::{Node, PathSeg, Pos, path_text};
+use serde::de::DeserializeOwned;
+use std::io::Read;
+use std::path::Path;
+
+/// Playbooks are reviewed text; anything larger is a mistake or an attack.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The source of one file, kept to render snippets.
+pub struct Source {
+    pub file: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn read(path: &Path) -> Result<Self, Diagnostic> {
+        let file = path.display().to_string();
+        let fail = |message: String| {
+            Diagnostic::new(&file, "", Pos::default(), "(document)".into(), message)
+        };
+        let f =
+            std::fs::File::open(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+        let mut text = String::new();
+        f.take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| fail(format!("cannot read the file: {e}")))?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(fail(format!(
+                "the file is larger than {} KiB; playbooks are small reviewed documents",
+                MAX_FILE_BYTES / 1024
+            )));
+        }
+        Ok(Self { file, text })
+    }
+
+    pub fn diagnostic(&self, pos: Pos, path: &[PathSeg], message: String) -> Diagnostic {
+        Diagnostic::new(&self.file, &self.text, pos, path_text(path), message)
+    }
+
+    /// Parses every YAML document of the file into trees. Syntax errors, duplicate keys and
+    /// resource budget breaches (alias bombs) end the file with one diagnostic.
+    pub fn documents(&self) -> Result<Vec<Node>, Diagnostic> {
+        let options = serde_saphyr::options! {
+            strict_booleans: true,
+            budget: serde_saphyr::budget! {
+                max_reader_input_bytes: Some(MAX_FILE_BYTES as usize),
+                max_events: 200_000,
+                max_nodes: 100_000,
+                max_aliases: 1_000,
+                max_anchors: 1_000,
+                max_depth: 64,
+                max_documents: 1_000,
+                max_total_scalar_bytes: MAX_FILE_BYTES as usize,
+            },
+        };
+        serde_saphyr::from_multiple_with_options::<Node>(&self.text, options).map_err(|e| {
+            let pos = e
+                .location()
+                .map(|l| Pos {
+                    line: l.line() as usize,
+                    col: l.column() as usize,
+                })
+                .unwrap_or_default();
+            let message = first_line(&e.without_snippet().to_string());
+            Diagnostic::new(&self.file, &self.text, pos, "(document)".into(), message)
+        })
+    }
+
+    /// Checks a document against `T`'s schema, then reads it as `T`.
+    pub fn typed<T: DeserializeOwned>(
+        &self,
+        schema: &serde_json::Value,
+        doc: &Node,
+    ) -> Result<T, Vec<Diagnostic>> {
+        let problems = schema_check::check(schema, doc);
+        if !problems.is_empty() {
+            return Err(problems
+                .into_iter()
+                .map(|p| {
+                    let pos = if p.at_key {
+                        key_pos(doc, &p.path)
+                    } else {
+                        doc.locate(&p.path)
+                    };
+                    self.diagnostic(pos, &p.path, p.message)
+                })
+                .collect());
+        }
+        // The schema check accepted it, so this only fails where the schema is looser than the
+        // types; report that too, at the document.
+        serde_path_to_error::deserialize(doc.to_json()).map_err(|e| {
+            let path = e.path().to_string();
+            vec![Diagnostic::new(
+                &self.file,
+                &self.text,
+                doc.pos,
+                path,
+                e.inner().to_string(),
+            )]
+        })
+    }
+}
+
+/// Where a key is written (for "unknown field" errors), falling back to its value.
+fn key_pos(doc: &Node, path: &[PathSeg]) -> Pos {
+    let Some((PathSeg::Key(last), parent)) = path.split_last() else {
+        return doc.locate(path);
+    };
+    let mut node = doc;
+    for seg in parent {
+        let next = match (seg, &node.value) {
+            (PathSeg::Key(k), _) => node.get(k),
+            (PathSeg::Index(i), super::tree::NodeValue::Seq(items)) => items.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return doc.locate(path),
+        }
+    }
+    match &node.value {
+        super::tree::NodeValue::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| &k.name == last)
+            .map(|(k, _)| k.pos)
+            .unwrap_or(node.pos),
+        _ => node.pos,
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).trim().to_owned()
+}

@@ -1,0 +1,195 @@
+//! Playbooks: loading, validation (every error at once, with `file:line:col`), the schema.
+
+pub mod diagnostic;
+pub mod document;
+pub mod schema_check;
+pub mod scope;
+pub mod spec;
+pub mod tree;
+pub mod values;
+
+pub use diagnostic::Diagnostic;
+pub use spec::{Playbook, Severity};
+
+use crate::detect::TargetKind;
+use document::Source;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tree::PathSeg;
+
+/// A validated playbook with where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub playbook: Playbook,
+    pub file: String,
+    /// `sha256:` of the document's canonical JSON form: formatting and comments do not change
+    /// it, any change of meaning does.
+    pub digest: String,
+}
+
+impl Loaded {
+    pub fn name(&self) -> &str {
+        &self.playbook.metadata.name
+    }
+}
+
+/// The JSON Schema of a playbook, generated from the types.
+pub fn schema() -> serde_json::Value {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<Playbook>();
+    schema.to_value()
+}
+
+/// Every `.yaml`/`.yml` file a path stands for, sorted.
+pub fn playbook_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let read = std::fs::read_dir(path).map_err(|e| {
+        Diagnostic::new(
+            &path.display().to_string(),
+            "",
+            tree::Pos::default(),
+            "(document)".into(),
+            format!("cannot read the directory: {e}"),
+        )
+    })?;
+    let mut files: Vec<PathBuf> = read
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Loads and validates every playbook under `paths`. Returns all problems of all files together.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
+    load_documents(paths, false)
+}
+
+/// Like [`load`], but runner configs (`kind: RunnerConfig`) among the files are checked too,
+/// for `rounds validate`.
+pub fn load_with_configs(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
+    load_documents(paths, true)
+}
+
+fn load_documents(paths: &[PathBuf], accept_configs: bool) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
+    let config_schema = crate::config::schema();
+    let schema = schema();
+    let mut loaded = Vec::new();
+    let mut problems = Vec::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for path in paths {
+        let files = match playbook_files(path) {
+            Ok(f) => f,
+            Err(d) => {
+                problems.push(d);
+                continue;
+            }
+        };
+        for file in files {
+            let source = match Source::read(&file) {
+                Ok(s) => s,
+                Err(d) => {
+                    problems.push(d);
+                    continue;
+                }
+            };
+            let docs = match source.documents() {
+                Ok(d) => d,
+                Err(d) => {
+                    problems.push(d);
+                    continue;
+                }
+            };
+            for doc in docs {
+                let kind = doc.get("kind").map(|k| k.to_json());
+                if accept_configs && kind.as_ref().and_then(|k| k.as_str()) == Some("RunnerConfig")
+                {
+                    if let Err(mut d) =
+                        source.typed::<crate::config::RunnerConfig>(&config_schema, &doc)
+                    {
+                        problems.append(&mut d);
+                    }
+                    continue;
+                }
+                let playbook: Playbook = match source.typed(&schema, &doc) {
+                    Ok(p) => p,
+                    Err(mut d) => {
+                        problems.append(&mut d);
+                        continue;
+                    }
+                };
+                let cross = cross_checks(&playbook);
+                let name_path = [PathSeg::Key("metadata".into()), PathSeg::Key("name".into())];
+                if let Some(first) =
+                    names.insert(playbook.metadata.name.clone(), source.file.clone())
+                {
+                    problems.push(source.diagnostic(
+                        doc.locate(&name_path),
+                        &name_path,
+                        format!(
+                            "a playbook named `{}` is already defined in {first}",
+                            playbook.metadata.name
+                        ),
+                    ));
+                }
+                if !cross.is_empty() {
+                    problems.extend(cross.into_iter().map(|(path, message)| {
+                        source.diagnostic(doc.locate(&path), &path, message)
+                    }));
+                    continue;
+                }
+                let canonical = serde_json::to_vec(&doc.to_json()).unwrap_or_default();
+                loaded.push(Loaded {
+                    playbook,
+                    file: source.file.clone(),
+                    digest: format!("sha256:{}", hex::encode(Sha256::digest(&canonical))),
+                });
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Checks that span fields: each action must be able to act on what the detector finds.
+fn cross_checks(p: &Playbook) -> Vec<(Vec<PathSeg>, String)> {
+    let detector = p.spec.detect.imp();
+    let finds = detector.target_kind();
+    let mut out = Vec::new();
+    for (i, action) in p.spec.remediate.iter().enumerate() {
+        let base = vec![
+            PathSeg::Key("spec".into()),
+            PathSeg::Key("remediate".into()),
+            PathSeg::Index(i),
+            PathSeg::Key(action.name().into()),
+        ];
+        let acts_on = action.imp().acts_on();
+        if !acts_on.contains(&finds) {
+            let kinds: Vec<&str> = acts_on.iter().map(|k| TargetKind::as_str(*k)).collect();
+            out.push((
+                base.clone(),
+                format!(
+                    "{} acts on {} findings, but {} finds {}s",
+                    action.name(),
+                    kinds.join(" and "),
+                    p.spec.detect.name(),
+                    finds.as_str()
+                ),
+            ));
+        }
+        for (field, message) in action.imp().problems() {
+            let mut path = base.clone();
+            path.extend(field.split('.').map(|k| PathSeg::Key(k.to_owned())));
+            out.push((path, message));
+        }
+    }
+    out
+}

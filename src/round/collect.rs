@@ -1,0 +1,190 @@
+//! Turns a stream of objects into findings: every due playbook's detector looks at each object
+//! once as it arrives; afterwards scope, owners, thresholds and fingerprints are applied.
+
+use crate::detect::{DetectContext, Detection, Finding, Reads};
+use crate::inventory::{Index, owners};
+use crate::objects::{Decoded, Object, WorkloadKind};
+use crate::playbook::Loaded;
+use crate::playbook::scope::NamespaceLabels;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub struct Collector<'a> {
+    playbooks: Vec<&'a Loaded>,
+    ctx: DetectContext,
+    pub index: Index,
+    detections: Vec<(usize, Detection)>,
+    ignored: BTreeMap<String, usize>,
+    pub objects: usize,
+}
+
+impl<'a> Collector<'a> {
+    pub fn new(playbooks: Vec<&'a Loaded>, ctx: DetectContext) -> Self {
+        Self {
+            playbooks,
+            ctx,
+            index: Index::default(),
+            detections: Vec::new(),
+            ignored: BTreeMap::new(),
+            objects: 0,
+        }
+    }
+
+    /// The kinds the due playbooks read, so a live inventory lists only those.
+    pub fn reads(&self) -> BTreeSet<Reads> {
+        self.playbooks
+            .iter()
+            .map(|p| p.playbook.spec.detect.imp().reads())
+            .collect()
+    }
+
+    pub fn accept(&mut self, decoded: Decoded) {
+        let object = match decoded {
+            Decoded::Object(o) => o,
+            Decoded::Ignored { api_version, kind } => {
+                *self
+                    .ignored
+                    .entry(format!("{kind} ({api_version})"))
+                    .or_default() += 1;
+                return;
+            }
+        };
+        self.objects += 1;
+        self.index.add(&object);
+        let reads = match &object {
+            Object::Pod(_) => Reads::Pods,
+            Object::Node(_) => Reads::Nodes,
+            Object::Workload(w) if w.kind == WorkloadKind::Job => Reads::Jobs,
+            Object::StatsSummary(_) => Reads::StatsSummaries,
+            _ => return,
+        };
+        let mut found = Vec::new();
+        for (i, p) in self.playbooks.iter().enumerate() {
+            let detector = p.playbook.spec.detect.imp();
+            if detector.reads() != reads {
+                continue;
+            }
+            detector.detect(&object, &self.ctx, &mut found);
+            self.detections.extend(found.drain(..).map(|d| (i, d)));
+        }
+    }
+
+    /// Applies scope, owners, per-owner thresholds and fingerprints. Returns the findings in
+    /// playbook order, and notes for the report.
+    pub fn finish(self) -> (Vec<Finding>, Index, Vec<String>, usize) {
+        let mut notes: Vec<String> = self
+            .ignored
+            .iter()
+            .map(|(kind, n)| {
+                format!("ignored {n} object(s) of kind {kind}: rounds does not read them")
+            })
+            .collect();
+        let mut unknown_namespaces = BTreeSet::new();
+        let mut findings: Vec<(usize, Finding, u32)> = Vec::new();
+        for (i, d) in self.detections {
+            let p = &self.playbooks[i].playbook;
+            let scope = &p.spec.scope;
+            let ns = d.target.namespace.as_deref();
+            if !scope.admits_namespace(ns) {
+                continue;
+            }
+            let labels = match d.target.kind {
+                crate::detect::TargetKind::PersistentVolumeClaim => self
+                    .index
+                    .pvc_meta(ns.unwrap_or_default(), &d.target.name)
+                    .map(|m| m.labels.clone())
+                    .unwrap_or_default(),
+                _ => d.labels.clone(),
+            };
+            if !scope.admits_labels(&labels) {
+                continue;
+            }
+            if let Some(ns) = ns
+                && scope.namespace_selector.is_some()
+            {
+                let known = match self.index.namespace_labels(ns) {
+                    Some(l) => NamespaceLabels::Known(l),
+                    None => {
+                        unknown_namespaces.insert(ns.to_owned());
+                        NamespaceLabels::Unknown
+                    }
+                };
+                if !scope.admits_namespace_labels(known) {
+                    continue;
+                }
+            }
+            let owner = ns.and_then(|ns| owners::resolve(&self.index, ns, d.controller.as_ref()));
+            let fingerprint = fingerprint(&p.metadata.name, p.spec.detect.name(), &d);
+            findings.push((
+                i,
+                Finding {
+                    playbook: p.metadata.name.clone(),
+                    detector: p.spec.detect.name(),
+                    severity: p.spec.severity,
+                    target: d.target,
+                    owner,
+                    fingerprint,
+                    evidence: d.evidence,
+                    message: d.message,
+                },
+                d.occurrences,
+            ));
+        }
+        for ns in unknown_namespaces {
+            notes.push(format!(
+                "namespace {ns} is not in the inventory, so namespaceSelector could not match its objects"
+            ));
+        }
+        // Per-owner thresholds (oomKilled minCount): count occurrences across a workload's pods.
+        let mut per_owner: HashMap<(usize, String), u32> = HashMap::new();
+        for (i, f, n) in &findings {
+            *per_owner.entry((*i, group_key(f))).or_default() += n;
+        }
+        let mut seen = BTreeSet::new();
+        let mut kept: Vec<(usize, Finding)> = findings
+            .into_iter()
+            .filter(|(i, f, _)| {
+                let min = self.playbooks[*i]
+                    .playbook
+                    .spec
+                    .detect
+                    .imp()
+                    .min_occurrences_per_owner();
+                per_owner.get(&(*i, group_key(f))).copied().unwrap_or(0) >= min
+            })
+            .filter(|(_, f, _)| seen.insert(f.fingerprint.clone()))
+            .map(|(i, f, _)| (i, f))
+            .collect();
+        kept.sort_by(|(a, fa), (b, fb)| a.cmp(b).then_with(|| fa.target.cmp(&fb.target)));
+        (
+            kept.into_iter().map(|(_, f)| f).collect(),
+            self.index,
+            notes,
+            self.objects,
+        )
+    }
+}
+
+fn group_key(f: &Finding) -> String {
+    match &f.owner {
+        Some(o) => format!("{}/{}/{}", o.kind, o.namespace, o.name),
+        None => f.target.display(),
+    }
+}
+
+/// Stable across rounds: the same problem on the same object gives the same fingerprint.
+fn fingerprint(playbook: &str, detector: &str, d: &Detection) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        playbook,
+        detector,
+        d.target.kind.as_str(),
+        d.target.namespace.as_deref().unwrap_or(""),
+        &d.target.name,
+        d.target.container.as_deref().unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    format!("sha256:{}", hex::encode(h.finalize()))
+}

@@ -1,0 +1,179 @@
+//! One round: inventory → findings → plan → report.
+
+pub mod collect;
+
+use crate::detect::DetectContext;
+use crate::inventory::snapshot::{self, SnapshotError};
+use crate::plan::{PlanContext, Step};
+use crate::playbook::Loaded;
+use crate::report::{ActionEntry, ActionStatus, PlaybookEntry, RoundReport, Summary};
+use chrono::{DateTime, Utc};
+use collect::Collector;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    DryRun,
+    Apply,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DryRun => "dry-run",
+            Self::Apply => "apply",
+        }
+    }
+}
+
+pub struct RoundOptions {
+    pub now: DateTime<Utc>,
+    pub mode: Mode,
+    pub snapshot: Vec<PathBuf>,
+}
+
+/// Runs detection and planning over a snapshot. Writes nothing.
+pub fn plan_snapshot(
+    playbooks: &[Loaded],
+    opts: &RoundOptions,
+) -> Result<RoundReport, SnapshotError> {
+    let due: Vec<bool> = playbooks.iter().map(|p| is_due(p, opts.now)).collect();
+    let active: Vec<&Loaded> = playbooks
+        .iter()
+        .zip(&due)
+        .filter(|(_, d)| **d)
+        .map(|(p, _)| p)
+        .collect();
+    let mut collector = Collector::new(active, DetectContext { now: opts.now });
+    for path in &opts.snapshot {
+        for file in snapshot::snapshot_files(path)? {
+            snapshot::read_file(&file, &mut |d| collector.accept(d))?;
+        }
+    }
+    let (findings, index, notes, objects) = collector.finish();
+    let ctx = PlanContext {
+        now: opts.now,
+        index: &index,
+    };
+    let actions = plan(playbooks, &findings, &ctx);
+    let source = opts
+        .snapshot
+        .iter()
+        .map(|p| format!("snapshot {}", p.display()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let entries: Vec<PlaybookEntry> = playbooks
+        .iter()
+        .zip(&due)
+        .map(|(p, due)| PlaybookEntry {
+            name: p.name().to_owned(),
+            file: p.file.clone(),
+            digest: p.digest.clone(),
+            due: *due,
+            detector: p.playbook.spec.detect.name(),
+            severity: p.playbook.spec.severity.as_str(),
+        })
+        .collect();
+    let count = |s: ActionStatus| actions.iter().filter(|a| a.status == s).count();
+    let summary = Summary {
+        playbooks: entries.len(),
+        due: due.iter().filter(|d| **d).count(),
+        objects,
+        findings: findings.len(),
+        planned: count(ActionStatus::Planned),
+        applied: count(ActionStatus::Applied),
+        skipped: count(ActionStatus::Skipped),
+        failed: count(ActionStatus::Failed),
+    };
+    Ok(RoundReport {
+        api_version: "rounds.dev/v1alpha1",
+        kind: "RoundReport",
+        run_id: run_id(opts.now, &entries),
+        mode: opts.mode.as_str(),
+        now: opts.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        source,
+        playbooks: entries,
+        findings,
+        actions,
+        notifications: Vec::new(),
+        notes,
+        summary,
+    })
+}
+
+fn is_due(p: &Loaded, now: DateTime<Utc>) -> bool {
+    p.playbook
+        .spec
+        .schedule
+        .as_ref()
+        .is_none_or(|s| s.fires_in_minute_of(now))
+}
+
+/// Plans every remediation of every finding. The same request for several findings (three
+/// OOM-killed pods of one Deployment) is planned once and lists all of them.
+fn plan(
+    playbooks: &[Loaded],
+    findings: &[crate::detect::Finding],
+    ctx: &PlanContext,
+) -> Vec<ActionEntry> {
+    let mut entries: Vec<ActionEntry> = Vec::new();
+    for f in findings {
+        let Some(p) = playbooks.iter().find(|p| p.name() == f.playbook) else {
+            continue;
+        };
+        for action in &p.playbook.spec.remediate {
+            let entry = match action.imp().plan(f, ctx) {
+                Ok(Step {
+                    target,
+                    request,
+                    summary,
+                }) => ActionEntry {
+                    playbook: f.playbook.clone(),
+                    action: action.name(),
+                    target,
+                    status: ActionStatus::Planned,
+                    guard: None,
+                    reason: None,
+                    summary,
+                    patch: request,
+                    findings: vec![f.fingerprint.clone()],
+                },
+                Err((target, skip)) => ActionEntry {
+                    playbook: f.playbook.clone(),
+                    action: action.name(),
+                    summary: format!("{} {}", action.name(), target.display()),
+                    target,
+                    status: ActionStatus::Skipped,
+                    guard: Some(skip.guard),
+                    reason: Some(skip.reason),
+                    patch: None,
+                    findings: vec![f.fingerprint.clone()],
+                },
+            };
+            let same = entries.iter_mut().find(|e| {
+                e.playbook == entry.playbook
+                    && e.action == entry.action
+                    && e.target == entry.target
+                    && e.status == entry.status
+                    && e.patch == entry.patch
+                    && e.reason == entry.reason
+            });
+            match same {
+                Some(e) => e.findings.push(f.fingerprint.clone()),
+                None => entries.push(entry),
+            }
+        }
+    }
+    entries
+}
+
+/// Deterministic for the same time and playbooks, so a plan can be reproduced exactly.
+fn run_id(now: DateTime<Utc>, playbooks: &[PlaybookEntry]) -> String {
+    let mut h = Sha256::new();
+    for p in playbooks {
+        h.update(p.digest.as_bytes());
+    }
+    let digest = hex::encode(h.finalize());
+    format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &digest[..8])
+}
