@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this).
+# Everything a test needs is installed or started here; no test skips because something is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# kubectl drives the test API server in end-to-end tests; it is on the machine image.
+command -v kubectl >/dev/null || { echo "kubectl is required for the end-to-end tests" >&2; exit 1; }
+
+# Detector tests read the real-world dumps in ../shared/realworld (CI has them).
+if [ ! -d ../shared/realworld ] && [ -z "${ROUNDS_REALWORLD_DIR:-}" ]; then
+  echo "!!! ../shared/realworld is missing: the real-world detector tests will FAIL." >&2
+  echo "!!! Set ROUNDS_REALWORLD_DIR to a copy of it." >&2
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
