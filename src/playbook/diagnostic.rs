@@ -34,10 +34,15 @@ impl Diagnostic {
 
     /// `file:line:col: error: message`, the field, then the line with a caret under the column.
     pub fn render(&self) -> String {
-        let mut out = format!(
-            "{}:{}:{}: error: {}\n",
-            self.file, self.line, self.column, self.message
-        );
+        // A problem with the whole file (unreadable, too large) has no position.
+        let mut out = if self.line == 0 {
+            format!("{}: error: {}\n", self.file, self.message)
+        } else {
+            format!(
+                "{}:{}:{}: error: {}\n",
+                self.file, self.line, self.column, self.message
+            )
+        };
         if self.path != "(document)" {
             let _ = writeln!(out, "  field: {}", self.path);
         }

@@ -66,7 +66,7 @@ impl Source {
                     col: l.column() as usize,
                 })
                 .unwrap_or_default();
-            let message = first_line(&e.without_snippet().to_string());
+            let message = parser_message(&e.without_snippet().to_string());
             Diagnostic::new(&self.file, &self.text, pos, "(document)".into(), message)
         })
     }
@@ -133,6 +133,16 @@ fn key_pos(doc: &Node, path: &[PathSeg]) -> Pos {
     }
 }
 
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).trim().to_owned()
+/// The parser's message in our words: without the position (we print it in front) and
+/// without advice about the library's options.
+fn parser_message(raw: &str) -> String {
+    let line = raw.lines().next().unwrap_or(raw).trim();
+    let line = line.split(" at line ").next().unwrap_or(line);
+    let line = line.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    match line.strip_prefix("budget breached: ") {
+        Some(what) => format!(
+            "refused: the document is too large once YAML aliases are expanded ({what}); anchors and aliases must not multiply content"
+        ),
+        None => line,
+    }
 }

@@ -203,7 +203,12 @@ impl<'a> Checker<'a> {
         if let Some(required) = obj.get("required").and_then(Value::as_array) {
             for r in required.iter().filter_map(Value::as_str) {
                 if !entries.iter().any(|(k, _)| k.name == r) {
-                    self.report(path, format!("missing required field `{r}`"));
+                    // Point at the key of the mapping that lacks the field.
+                    self.problems.push(Problem {
+                        path: path.clone(),
+                        at_key: true,
+                        message: format!("missing required field `{r}`"),
+                    });
                 }
             }
         }
@@ -321,10 +326,14 @@ fn type_matches(types: &Value, value: &NodeValue) -> bool {
 }
 
 fn wrong_type(obj: &Map<String, Value>, types: &Value, value: &NodeValue) -> String {
-    if let Some(desc) = obj
+    let ours = obj
         .get("format")
-        .and(obj.get("description"))
         .and_then(Value::as_str)
+        .is_some_and(super::values::is_value_format);
+    if let Some(desc) = obj
+        .get("description")
+        .and_then(Value::as_str)
+        .filter(|_| ours)
     {
         return format!(
             "expected {}, found {}",

@@ -51,6 +51,14 @@ fn scalar_text(v: serde_json::Value) -> Result<String, String> {
     }
 }
 
+/// Whether a schema `format` is one of ours (its description says what to write).
+pub fn is_value_format(format: &str) -> bool {
+    matches!(
+        format,
+        "duration" | "quantity" | "percent" | "int-or-percent" | "glob" | "label-selector" | "cron"
+    )
+}
+
 /// Checks a value against a custom `format` of the schema. Unknown formats pass (they are
 /// documentation only).
 pub fn check_format(format: &str, text: &str) -> Result<(), String> {

@@ -1,0 +1,339 @@
+//! End-to-end: the compiled binary makes a round on the bundled demo cluster snapshot.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn rounds(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rounds"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run rounds")
+}
+
+fn demo_report() -> Value {
+    let out = rounds(&[
+        "plan",
+        "--snapshot",
+        "tests/fixtures/demo-cluster",
+        "--playbooks",
+        "playbooks",
+        "--now",
+        "2026-11-22T10:00:00Z",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
+fn findings_of<'a>(r: &'a Value, playbook: &str) -> Vec<&'a Value> {
+    r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["playbook"] == playbook)
+        .collect()
+}
+
+#[test]
+fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
+    let r = demo_report();
+    assert_eq!(r["kind"], "RoundReport");
+    assert_eq!(r["mode"], "dry-run");
+    assert_eq!(r["now"], "2026-11-22T10:00:00Z");
+    assert_eq!(r["playbooks"].as_array().map(Vec::len), Some(9));
+    for p in r["playbooks"].as_array().expect("playbooks") {
+        let digest = p["digest"].as_str().expect("digest");
+        assert!(
+            digest.starts_with("sha256:") && digest.len() == 71,
+            "{digest}"
+        );
+    }
+
+    // Two pods of Deployment shop/api were OOMKilled within 6h: minCount 2 is met.
+    let oom = findings_of(&r, "oom-raise-memory");
+    assert_eq!(oom.len(), 2);
+    for f in &oom {
+        assert_eq!(f["detector"], "oomKilled");
+        assert_eq!(f["severity"], "warning");
+        assert_eq!(f["target"]["kind"], "Pod");
+        assert_eq!(f["target"]["namespace"], "shop");
+        assert_eq!(f["target"]["container"], "api");
+        assert_eq!(f["evidence"]["reason"], "OOMKilled");
+        assert_eq!(f["evidence"]["exitCode"], 137);
+        assert_eq!(f["owner"]["kind"], "Deployment");
+        assert_eq!(f["owner"]["name"], "api");
+        assert_eq!(f["owner"]["resolved"], true);
+        assert_eq!(f["owner"]["chain"][0]["kind"], "ReplicaSet");
+        assert!(
+            f["fingerprint"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("sha256:"))
+        );
+    }
+
+    let actions = r["actions"].as_array().expect("actions");
+    let raise: Vec<&Value> = actions
+        .iter()
+        .filter(|a| a["action"] == "raiseMemoryLimit")
+        .collect();
+    assert_eq!(
+        raise.len(),
+        1,
+        "one patch for the Deployment, not one per pod"
+    );
+    let a = raise[0];
+    assert_eq!(a["status"], "planned");
+    assert_eq!(
+        a["target"],
+        serde_json::json!({"kind": "Deployment", "namespace": "shop", "name": "api"})
+    );
+    assert_eq!(a["findings"].as_array().map(Vec::len), Some(2));
+    assert_eq!(a["patch"]["method"], "PATCH");
+    assert_eq!(
+        a["patch"]["path"],
+        "/apis/apps/v1/namespaces/shop/deployments/api"
+    );
+    assert_eq!(
+        a["patch"]["contentType"],
+        "application/strategic-merge-patch+json"
+    );
+    assert_eq!(
+        a["patch"]["body"],
+        serde_json::json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "api", "resources": {"limits": {"memory": "384Mi"}}}
+        ]}}}})
+    );
+
+    // Crash loop in payments, not the one in kube-system (out of scope).
+    let crash = findings_of(&r, "crashloop-restart");
+    assert_eq!(crash.len(), 1);
+    assert_eq!(crash[0]["target"]["name"], "checkout-84d7c9f6b-r2d2x");
+    assert_eq!(crash[0]["evidence"]["restartCount"], 7);
+
+    // Node with disk pressure, cordoned.
+    let disk = findings_of(&r, "disk-pressure-cordon");
+    assert_eq!(disk.len(), 1);
+    assert_eq!(
+        disk[0]["target"],
+        serde_json::json!({"kind": "Node", "name": "node-b"})
+    );
+    let cordon = actions
+        .iter()
+        .find(|a| a["action"] == "cordonNode")
+        .expect("cordon planned");
+    assert_eq!(
+        cordon["patch"]["body"],
+        serde_json::json!({"spec": {"unschedulable": true}})
+    );
+
+    // Nearly full claim, expandable class: 20Gi -> 30Gi. The half-full archive claim is quiet.
+    let pvc = findings_of(&r, "pvc-nearly-full");
+    assert_eq!(pvc.len(), 1);
+    assert_eq!(pvc[0]["target"]["name"], "data-postgres-0");
+    assert_eq!(pvc[0]["evidence"]["usedPercent"], 93.0);
+    let expand = actions
+        .iter()
+        .find(|a| a["action"] == "expandPvc")
+        .expect("expand planned");
+    assert_eq!(
+        expand["patch"]["body"]["spec"]["resources"]["requests"]["storage"],
+        "30Gi"
+    );
+
+    // The rest of the demo's problems.
+    assert_eq!(
+        findings_of(&r, "image-pull-notify")[0]["evidence"]["image"],
+        "registry.example.com/payments/ledger:1.0.7"
+    );
+    assert_eq!(
+        findings_of(&r, "evicted-cleanup")[0]["evidence"]["phase"],
+        "Failed"
+    );
+    assert_eq!(
+        findings_of(&r, "job-failed-notify")[0]["owner"]["kind"],
+        "CronJob"
+    );
+    assert_eq!(findings_of(&r, "unschedulable-notify").len(), 1);
+    assert!(findings_of(&r, "node-not-ready").is_empty());
+    assert_eq!(r["summary"]["findings"], 9);
+    assert_eq!(r["summary"]["planned"], 8);
+    assert_eq!(
+        r["notes"],
+        serde_json::json!(["ignored 1 object(s) of kind Service (v1): rounds does not read them"])
+    );
+}
+
+#[test]
+fn the_same_inputs_give_the_same_report() {
+    assert_eq!(demo_report(), demo_report());
+}
+
+#[test]
+fn a_json_snapshot_gives_the_same_findings_as_yaml() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let yaml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/demo-cluster/cluster.yaml"),
+    )
+    .expect("demo");
+    let value: Value = serde_saphyr::from_str(&yaml).expect("yaml");
+    std::fs::write(
+        dir.path().join("cluster.json"),
+        serde_json::to_vec(&value).expect("json"),
+    )
+    .expect("write");
+    for f in ["stats-summary-node-a.json", "stats-summary-node-c.json"] {
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/demo-cluster")
+                .join(f),
+            dir.path().join(f),
+        )
+        .expect("copy");
+    }
+    let snapshot = dir.path().to_str().expect("utf-8 path");
+    let out = rounds(&[
+        "plan",
+        "--snapshot",
+        snapshot,
+        "--playbooks",
+        "playbooks",
+        "--now",
+        "2026-11-22T10:00:00Z",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_json: Value = serde_json::from_slice(&out.stdout).expect("report");
+    let from_yaml = demo_report();
+    assert_eq!(from_json["findings"], from_yaml["findings"]);
+    assert_eq!(from_json["actions"], from_yaml["actions"]);
+}
+
+#[test]
+fn text_output_groups_by_playbook_and_ends_with_a_summary() {
+    let out = rounds(&[
+        "plan",
+        "--snapshot",
+        "tests/fixtures/demo-cluster",
+        "--playbooks",
+        "playbooks",
+        "--now",
+        "2026-11-22T10:00:00Z",
+        "--output",
+        "text",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.contains("playbook oom-raise-memory [warning oomKilled]"),
+        "{text}"
+    );
+    assert!(text.contains("planned raiseMemoryLimit: raise the memory limit of container api in Deployment shop/api from 256Mi to 384Mi"));
+    assert_eq!(
+        text.lines().last(),
+        Some(
+            "9 playbook(s), 9 due; 46 object(s) read; 9 finding(s); actions: 8 planned, 0 applied, 0 skipped, 0 failed."
+        )
+    );
+}
+
+#[test]
+fn a_playbook_that_is_not_due_detects_nothing() {
+    let r: Value = {
+        let out = rounds(&[
+            "plan",
+            "--snapshot",
+            "tests/fixtures/demo-cluster",
+            "--playbooks",
+            "playbooks",
+            "--now",
+            "2026-11-22T10:17:00Z",
+            "--output",
+            "json",
+        ]);
+        serde_json::from_slice(&out.stdout).expect("report")
+    };
+    let evicted = r["playbooks"]
+        .as_array()
+        .expect("playbooks")
+        .iter()
+        .find(|p| p["name"] == "evicted-cleanup")
+        .expect("listed");
+    assert_eq!(evicted["due"], false, "scheduled hourly at minute 0");
+    assert!(findings_of(&r, "evicted-cleanup").is_empty());
+}
+
+#[test]
+fn exit_codes_follow_the_contract() {
+    assert_eq!(rounds(&["--version"]).status.code(), Some(0));
+    assert_eq!(rounds(&["explain", "oomKilled"]).status.code(), Some(0));
+    assert_eq!(rounds(&["explain", "noSuchThing"]).status.code(), Some(1));
+    assert_eq!(rounds(&["plan", "--bogus-flag"]).status.code(), Some(1));
+    assert_eq!(
+        rounds(&[
+            "plan",
+            "--snapshot",
+            "tests/fixtures/demo-cluster",
+            "--playbooks",
+            "no/such/dir"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    assert_eq!(
+        rounds(&[
+            "plan",
+            "--snapshot",
+            "tests/fixtures/demo-cluster",
+            "--playbooks",
+            "playbooks",
+            "--now",
+            "yesterday"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    assert_eq!(
+        rounds(&[
+            "run",
+            "--apply",
+            "--snapshot",
+            "tests/fixtures/demo-cluster",
+            "--playbooks",
+            "playbooks"
+        ])
+        .status
+        .code(),
+        Some(1),
+        "a snapshot cannot be changed"
+    );
+    assert_eq!(
+        rounds(&[
+            "plan",
+            "--snapshot",
+            "no/such/snapshot",
+            "--playbooks",
+            "playbooks"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    let schema = rounds(&["schema"]);
+    assert_eq!(schema.status.code(), Some(0));
+    let schema: Value = serde_json::from_slice(&schema.stdout).expect("schema is JSON");
+    assert_eq!(schema["title"], "Playbook");
+}
