@@ -135,7 +135,7 @@ case!(
         "- scale: { min: 5, max: 2 }"
     )
 );
-case!(not_a_mapping, "- just\n- a list\n".to_string());
+case!(not_a_mapping, "- just\n- a list\n");
 case!(
     yes_is_not_a_boolean,
     format!("{GOOD}  notify:\n    evidence: {{ events: yes }}\n")

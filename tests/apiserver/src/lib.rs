@@ -23,6 +23,7 @@ pub mod faults;
 pub mod kubeconfig;
 pub mod logs;
 pub mod patch;
+pub mod protobuf;
 pub mod rbac;
 pub mod recorder;
 pub mod resources;

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 /// A selector string or object that cannot be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unable to parse requirement: {0}")]
+#[error("{0}")]
 pub struct SelectorError(pub String);
 
 /// One requirement of a label selector.
@@ -160,7 +160,12 @@ fn split_top_level(input: &str) -> Vec<&str> {
 }
 
 fn parse_requirement(part: &str) -> Result<LabelRequirement, SelectorError> {
-    let error = || SelectorError(part.to_string());
+    parse_requirement_inner(part)
+        .map_err(|e| SelectorError(format!("unable to parse requirement: {}", e.0)))
+}
+
+fn parse_requirement_inner(part: &str) -> Result<LabelRequirement, SelectorError> {
+    let error = || SelectorError(format!("invalid requirement {part:?}"));
     if let Some(key) = part.strip_prefix('!') {
         return valid_key(key.trim()).map(|k| LabelRequirement::DoesNotExist(k.into()));
     }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::auth::Identity;
 use crate::discovery;
+use crate::protobuf;
 use crate::rbac::{self, Attributes};
 use crate::resources::ResourceInfo;
 use crate::server::State;
@@ -68,6 +69,14 @@ impl ApiRequest {
     pub(crate) fn json_body(&self) -> Result<Value, ApiError> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
+        }
+        if self.content_type.starts_with(protobuf::CONTENT_TYPE) {
+            return protobuf::decode(&self.body).map_err(|error| match error {
+                protobuf::ProtobufError::UnsupportedKind(_) => {
+                    ApiError::new(415, "UnsupportedMediaType", error.to_string())
+                }
+                protobuf::ProtobufError::Malformed(_) => ApiError::bad_request(error.to_string()),
+            });
         }
         serde_json::from_slice(&self.body).or_else(|json_error| {
             // Accept YAML bodies too (as some clients send for create).
