@@ -54,6 +54,27 @@ pub struct RoundArgs {
     /// Output format. Default: text on a terminal, json otherwise.
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
+    /// Kubeconfig file for operators. Without it (and without --snapshot) rounds uses the
+    /// in-cluster service account when KUBERNETES_SERVICE_HOST is set, else ~/.kube/config.
+    #[arg(long, value_name = "FILE", conflicts_with = "snapshot")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use.
+    #[arg(long, value_name = "NAME", conflicts_with = "snapshot")]
+    pub context: Option<String>,
+    /// Objects per list page against the API.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub page_size: u32,
+    /// Everything the round asks of the API must finish within this (keep it below the Job's
+    /// activeDeadlineSeconds).
+    #[arg(long, default_value = "4m", value_parser = parse_duration)]
+    pub deadline: std::time::Duration,
+    /// Client-side limit on API requests per second.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub qps: u32,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    s.parse::<crate::playbook::values::Duration>().map(|d| d.0)
 }
 
 #[derive(Debug, Args)]

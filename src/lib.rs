@@ -3,6 +3,7 @@
 //! The modules follow the data flow of a round:
 //! playbook → inventory/objects → detect (findings) → plan (actions) → report.
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -4,6 +4,8 @@ use rounds::commands::{self, Exit};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // One TLS crypto provider for the whole process: mixing ring and aws-lc-rs panics at run time.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -22,7 +24,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ROUNDS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kube_client=off")),
         )
         .init();
     match commands::run(cli) {

@@ -188,7 +188,11 @@ fn a_json_snapshot_gives_the_same_findings_as_yaml() {
         serde_json::to_vec(&value).expect("json"),
     )
     .expect("write");
-    for f in ["stats-summary-node-a.json", "stats-summary-node-c.json"] {
+    for f in [
+        "stats-summary-node-a.json",
+        "stats-summary-node-b.json",
+        "stats-summary-node-c.json",
+    ] {
         std::fs::copy(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("tests/fixtures/demo-cluster")
@@ -243,7 +247,7 @@ fn text_output_groups_by_playbook_and_ends_with_a_summary() {
     assert_eq!(
         text.lines().last(),
         Some(
-            "9 playbook(s), 9 due; 46 object(s) read; 9 finding(s); actions: 8 planned, 0 applied, 0 skipped, 0 failed."
+            "9 playbook(s), 9 due; 47 object(s) read; 9 finding(s); actions: 8 planned, 0 applied, 0 skipped, 0 failed."
         )
     );
 }

@@ -1,6 +1,7 @@
 //! `rounds plan` and `rounds run`.
 
 use super::{CommandError, Exit};
+use crate::api::ConnectOptions;
 use crate::cli::{OutputFormat, RoundArgs, RunArgs};
 use crate::config::{self, ConfigMode, RunnerConfig};
 use crate::playbook::{self, Diagnostic, Loaded};
@@ -89,25 +90,55 @@ fn round_on_snapshot(
     prepared: &Prepared,
     mode: Mode,
 ) -> Result<Exit, CommandError> {
-    if args.snapshot.is_empty() {
-        return Err(CommandError::CouldNotRun(
-            "no --snapshot given: live rounds against the Kubernetes API are not built yet; \
-             pass --snapshot PATH with a `kubectl get -o yaml` dump"
-                .into(),
-        ));
-    }
     let opts = RoundOptions {
         now: prepared.now,
         mode,
         snapshot: args.snapshot.clone(),
+        page_size: args.page_size,
     };
-    let report = round::plan_snapshot(&prepared.playbooks, &opts)
-        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+    let report = if args.snapshot.is_empty() {
+        live_round(args, prepared, &opts)?
+    } else {
+        round::plan_snapshot(&prepared.playbooks, &opts)
+            .map_err(|e| CommandError::Invalid(e.to_string()))?
+    };
     print_report(&report, args.output)?;
     Ok(if report.summary.failed > 0 {
         Exit::Failures
     } else {
         Exit::Done
+    })
+}
+
+/// A round against the API server; anything the API refuses means the round could not run.
+fn live_round(
+    args: &RoundArgs,
+    prepared: &Prepared,
+    opts: &RoundOptions,
+) -> Result<RoundReport, CommandError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::CouldNotRun(format!("cannot start the async runtime: {e}")))?;
+    let connect = ConnectOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        qps: args.qps,
+        burst: args.qps.saturating_mul(2),
+        deadline: args.deadline,
+    };
+    runtime.block_on(async {
+        let api = crate::api::connect::connect(&connect)
+            .await
+            .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+        let report = round::plan_live(&prepared.playbooks, opts, &api)
+            .await
+            .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+        tracing::info!(
+            requests = api.requests().len(),
+            "The round's inventory is complete."
+        );
+        Ok(report)
     })
 }
 

@@ -2,7 +2,9 @@
 //! objects that findings and actions refer to afterwards (owners, claims, storage classes).
 
 pub mod index;
+pub mod live;
 pub mod owners;
 pub mod snapshot;
+pub mod stream;
 
 pub use index::Index;

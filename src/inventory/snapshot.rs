@@ -5,10 +5,10 @@
 //! A `kind: List` is streamed: each item is decoded and handed on as it is parsed, then dropped,
 //! so a 50,000-pod dump never sits in memory whole.
 
+use super::stream::DocumentSeed;
 use crate::objects::{self, Decoded};
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::DeserializeSeed;
 use serde_json::Value;
-use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -98,9 +98,9 @@ pub fn read_file(path: &Path, on_object: &mut dyn FnMut(Decoded)) -> Result<(), 
         None => Ok(()),
         Some(b'{') | Some(b'[') => {
             let mut de = serde_json::Deserializer::from_reader(reader);
-            DocumentSeed { sink: &mut handle }
+            DocumentSeed::new(&mut handle)
                 .deserialize(&mut de)
-                .and_then(|()| de.end())
+                .and_then(|_| de.end())
                 .map_err(|e| e.to_string())
         }
         Some(_) => {
@@ -147,7 +147,7 @@ fn read_yaml(
         return Ok(());
     }
     serde_saphyr::with_deserializer_from_reader_with_options(reader, snapshot_options(), |de| {
-        DocumentSeed { sink: &mut *sink }.deserialize(de)
+        DocumentSeed::new(&mut *sink).deserialize(de).map(drop)
     })
     .map_err(|e| e.to_string())
 }
@@ -194,90 +194,6 @@ fn first_significant_byte(reader: &mut impl BufRead) -> std::io::Result<Option<u
         }
         let n = buf.len();
         reader.consume(n);
-    }
-}
-
-/// Streams one document: the items of a list one at a time, or the document as one object.
-struct DocumentSeed<'s> {
-    sink: &'s mut dyn FnMut(Value) -> Result<(), String>,
-}
-
-impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DocumentSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a Kubernetes object or a list of objects")
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        ItemsSeed { sink: self.sink }.visit_seq(seq)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut rest = serde_json::Map::new();
-        let mut was_list = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "items" {
-                map.next_value_seed(ItemsSeed {
-                    sink: &mut *self.sink,
-                })?;
-                was_list = true;
-            } else {
-                let value: Value = map.next_value()?;
-                rest.insert(key, value);
-            }
-        }
-        if was_list {
-            return Ok(());
-        }
-        (self.sink)(Value::Object(rest)).map_err(serde::de::Error::custom)
-    }
-}
-
-struct ItemsSeed<'s> {
-    sink: &'s mut dyn FnMut(Value) -> Result<(), String>,
-}
-
-impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ItemsSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list of Kubernetes objects")
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(item) = seq.next_element::<Value>()? {
-            (self.sink)(item).map_err(serde::de::Error::custom)?;
-        }
-        Ok(())
     }
 }
 

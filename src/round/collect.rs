@@ -69,6 +69,38 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// What the findings so far refer to (owners, claims, namespaces), for a live inventory to
+    /// fetch before [`Collector::finish`]. Objects outside the namespace scope are left out.
+    pub fn wanted(&self) -> crate::inventory::live::Wanted {
+        let mut wanted = crate::inventory::live::Wanted::default();
+        for (i, d) in &self.detections {
+            let scope = &self.playbooks[*i].playbook.spec.scope;
+            let Some(ns) = d.target.namespace.as_deref() else {
+                continue;
+            };
+            if !scope.admits_namespace(Some(ns)) {
+                continue;
+            }
+            if let Some(c) = &d.controller {
+                wanted.controllers.insert((ns.to_owned(), c.clone()));
+            }
+            if d.target.kind == crate::detect::TargetKind::PersistentVolumeClaim {
+                wanted.claims.insert((ns.to_owned(), d.target.name.clone()));
+            }
+            if scope.namespace_selector.is_some() {
+                wanted.namespaces.insert(ns.to_owned());
+            }
+        }
+        wanted
+    }
+
+    /// Whether any playbook filters by namespace labels (then namespaces must be read).
+    pub fn needs_namespaces(&self) -> bool {
+        self.playbooks
+            .iter()
+            .any(|p| p.playbook.spec.scope.namespace_selector.is_some())
+    }
+
     /// Applies scope, owners, per-owner thresholds and fingerprints. Returns the findings in
     /// playbook order, and notes for the report.
     pub fn finish(self) -> (Vec<Finding>, Index, Vec<String>, usize) {

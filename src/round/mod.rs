@@ -1,15 +1,21 @@
-//! One round: inventory → findings → plan → report.
+//! One round: inventory → findings → plan → report. The inventory is a snapshot or the API;
+//! everything after it is the same code.
 
 pub mod collect;
 
-use crate::detect::DetectContext;
+use crate::api::Api;
+use crate::detect::{DetectContext, Finding, Reads};
+use crate::inventory::Index;
+use crate::inventory::live::{self, Collection, LiveError};
 use crate::inventory::snapshot::{self, SnapshotError};
+use crate::objects::{Decoded, Object};
 use crate::plan::{PlanContext, Step};
 use crate::playbook::Loaded;
 use crate::report::{ActionEntry, ActionStatus, PlaybookEntry, RoundReport, Summary};
 use chrono::{DateTime, Utc};
 use collect::Collector;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +37,8 @@ pub struct RoundOptions {
     pub now: DateTime<Utc>,
     pub mode: Mode,
     pub snapshot: Vec<PathBuf>,
+    /// Items per list page against the API.
+    pub page_size: u32,
 }
 
 /// Runs detection and planning over a snapshot. Writes nothing.
@@ -38,34 +46,95 @@ pub fn plan_snapshot(
     playbooks: &[Loaded],
     opts: &RoundOptions,
 ) -> Result<RoundReport, SnapshotError> {
-    let due: Vec<bool> = playbooks.iter().map(|p| is_due(p, opts.now)).collect();
-    let active: Vec<&Loaded> = playbooks
-        .iter()
-        .zip(&due)
-        .filter(|(_, d)| **d)
-        .map(|(p, _)| p)
-        .collect();
-    let mut collector = Collector::new(active, DetectContext { now: opts.now });
+    let due = due(playbooks, opts.now);
+    let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: opts.now });
     for path in &opts.snapshot {
         for file in snapshot::snapshot_files(path)? {
             snapshot::read_file(&file, &mut |d| collector.accept(d))?;
         }
     }
-    let (findings, index, notes, objects) = collector.finish();
-    let ctx = PlanContext {
-        now: opts.now,
-        index: &index,
-    };
-    let actions = plan(playbooks, &findings, &ctx);
     let source = opts
         .snapshot
         .iter()
         .map(|p| format!("snapshot {}", p.display()))
         .collect::<Vec<_>>()
         .join(", ");
+    Ok(finish(playbooks, &due, collector, Vec::new(), source, opts))
+}
+
+/// Runs detection and planning against the API: lists what the due detectors read, then
+/// fetches what the findings refer to. Writes nothing.
+pub async fn plan_live(
+    playbooks: &[Loaded],
+    opts: &RoundOptions,
+    api: &Api,
+) -> Result<RoundReport, LiveError> {
+    let due = due(playbooks, opts.now);
+    let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: opts.now });
+    let reads = collector.reads();
+    let mut collections: BTreeSet<Collection> =
+        reads.iter().map(|r| Collection::for_reads(*r)).collect();
+    if collector.needs_namespaces() {
+        collections.insert(Collection::Namespaces);
+    }
+    let wants_summaries = reads.contains(&Reads::StatsSummaries);
+    let mut nodes = Vec::new();
+    for c in collections {
+        live::list_all(api, c, opts.page_size, &mut |d| {
+            if wants_summaries && let Decoded::Object(Object::Node(n)) = &d {
+                nodes.push(n.metadata.name.clone());
+            }
+            collector.accept(d);
+        })
+        .await?;
+    }
+    let mut notes = Vec::new();
+    if wants_summaries {
+        live::stats_summaries(api, &nodes, &mut |d| collector.accept(d), &mut notes).await?;
+    }
+    let wanted = collector.wanted();
+    live::resolve(api, &mut collector.index, wanted).await?;
+    let source = format!("cluster {}", api.url());
+    Ok(finish(playbooks, &due, collector, notes, source, opts))
+}
+
+fn due(playbooks: &[Loaded], now: DateTime<Utc>) -> Vec<bool> {
+    playbooks
+        .iter()
+        .map(|p| {
+            p.playbook
+                .spec
+                .schedule
+                .as_ref()
+                .is_none_or(|s| s.fires_in_minute_of(now))
+        })
+        .collect()
+}
+
+fn active<'a>(playbooks: &'a [Loaded], due: &[bool]) -> Vec<&'a Loaded> {
+    playbooks
+        .iter()
+        .zip(due)
+        .filter(|(_, d)| **d)
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// Findings → plan → report, the same for every inventory.
+fn finish(
+    playbooks: &[Loaded],
+    due: &[bool],
+    collector: Collector,
+    mut notes: Vec<String>,
+    source: String,
+    opts: &RoundOptions,
+) -> RoundReport {
+    let (findings, index, mut more_notes, objects) = collector.finish();
+    notes.append(&mut more_notes);
+    let actions = plan(playbooks, &findings, &index, opts.now);
     let entries: Vec<PlaybookEntry> = playbooks
         .iter()
-        .zip(&due)
+        .zip(due)
         .map(|(p, due)| PlaybookEntry {
             name: p.name().to_owned(),
             file: p.file.clone(),
@@ -86,7 +155,7 @@ pub fn plan_snapshot(
         skipped: count(ActionStatus::Skipped),
         failed: count(ActionStatus::Failed),
     };
-    Ok(RoundReport {
+    RoundReport {
         api_version: "rounds.dev/v1alpha1",
         kind: "RoundReport",
         run_id: run_id(opts.now, &entries),
@@ -99,31 +168,25 @@ pub fn plan_snapshot(
         notifications: Vec::new(),
         notes,
         summary,
-    })
-}
-
-fn is_due(p: &Loaded, now: DateTime<Utc>) -> bool {
-    p.playbook
-        .spec
-        .schedule
-        .as_ref()
-        .is_none_or(|s| s.fires_in_minute_of(now))
+    }
 }
 
 /// Plans every remediation of every finding. The same request for several findings (three
 /// OOM-killed pods of one Deployment) is planned once and lists all of them.
 fn plan(
     playbooks: &[Loaded],
-    findings: &[crate::detect::Finding],
-    ctx: &PlanContext,
+    findings: &[Finding],
+    index: &Index,
+    now: DateTime<Utc>,
 ) -> Vec<ActionEntry> {
+    let ctx = PlanContext { now, index };
     let mut entries: Vec<ActionEntry> = Vec::new();
     for f in findings {
         let Some(p) = playbooks.iter().find(|p| p.name() == f.playbook) else {
             continue;
         };
         for action in &p.playbook.spec.remediate {
-            let entry = match action.imp().plan(f, ctx) {
+            let entry = match action.imp().plan(f, &ctx) {
                 Ok(Step {
                     target,
                     request,

@@ -1,0 +1,62 @@
+//! API errors as users need to read them: what failed, why, and what to do.
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("cannot configure the Kubernetes client: {0}")]
+    Config(String),
+    #[error("cannot reach the Kubernetes API at {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error(
+        "TLS with the Kubernetes API at {url} failed: {detail}; check the cluster's CA certificate"
+    )]
+    Tls { url: String, detail: String },
+    #[error(
+        "the Kubernetes API refused rounds' credentials (401 Unauthorized): {message}; check the service account token or the kubeconfig user"
+    )]
+    Unauthorized { message: String },
+    #[error(
+        "rounds may not {verb} {resource}{scope} (403 Forbidden): grant `{verb}` on `{resource}` to rounds' service account in its Role or ClusterRole"
+    )]
+    Forbidden {
+        verb: &'static str,
+        resource: String,
+        scope: String,
+        message: String,
+    },
+    #[error("the Kubernetes API does not serve {resource} ({path} answered 404 Not Found)")]
+    NotServed { resource: String, path: String },
+    #[error("{what} did not finish within the round deadline of {}s", deadline.as_secs())]
+    Deadline { what: String, deadline: Duration },
+    #[error("{what}: the list's continue token expired (410 Gone)")]
+    Expired {
+        what: String,
+        /// The server's token to go on from where the list stopped, if it gave one.
+        continue_token: Option<String>,
+    },
+    #[error("{what} failed with {code} {reason}: {message}")]
+    Status {
+        what: String,
+        code: u16,
+        reason: String,
+        message: String,
+    },
+    #[error("{what} failed after {attempts} attempt(s): {last}")]
+    GaveUp {
+        what: String,
+        attempts: u32,
+        last: String,
+    },
+}
+
+impl ApiError {
+    /// Worth trying again within the deadline: throttling, server errors, cut connections.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } => true,
+            Self::Status { code, .. } => matches!(code, 429 | 500 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! The one way rounds talks to the Kubernetes API: rate-limited, counted, retried on
+//! throttling and server errors within the round deadline, with errors a user can act on.
+
+pub mod connect;
+pub mod error;
+
+pub use connect::ConnectOptions;
+pub use error::ApiError;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What a request is for, to name the missing permission in a 403.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation<'a> {
+    pub verb: &'static str,
+    pub resource: &'a str,
+    pub namespace: Option<&'a str>,
+}
+
+impl<'a> Operation<'a> {
+    pub fn new(verb: &'static str, resource: &'a str, namespace: Option<&'a str>) -> Self {
+        Self {
+            verb,
+            resource,
+            namespace,
+        }
+    }
+}
+
+/// One request as made, for the request log that tests and `--output json` can inspect.
+#[derive(Debug, Clone)]
+pub struct Made {
+    pub method: String,
+    pub path: String,
+    pub status: Option<u16>,
+}
+
+pub struct Api {
+    client: kube::Client,
+    url: String,
+    limiter: DefaultDirectRateLimiter,
+    started: Instant,
+    deadline: Duration,
+    log: Mutex<Vec<Made>>,
+}
+
+/// Backoff for transient failures: doubles from 200ms up to 5s.
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+const MAX_ATTEMPTS: u32 = 6;
+
+impl Api {
+    pub fn new(
+        client: kube::Client,
+        url: String,
+        qps: u32,
+        burst: u32,
+        deadline: Duration,
+    ) -> Self {
+        let qps = NonZeroU32::new(qps.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self {
+            client,
+            url,
+            limiter: RateLimiter::direct(Quota::per_second(qps).allow_burst(burst)),
+            started: Instant::now(),
+            deadline,
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Every request made so far.
+    pub fn requests(&self) -> Vec<Made> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    fn remaining(&self) -> Duration {
+        self.deadline.saturating_sub(self.started.elapsed())
+    }
+
+    fn record(&self, method: &Method, path: &str, status: Option<u16>) {
+        if let Ok(mut log) = self.log.lock() {
+            log.push(Made {
+                method: method.to_string(),
+                path: path.to_owned(),
+                status,
+            });
+        }
+    }
+
+    /// GET a path; `Ok(None)` when it answers 404 (the object does not exist).
+    pub async fn get(&self, path: &str, op: Operation<'_>) -> Result<Option<String>, ApiError> {
+        match self.send(Method::GET, path, None, None, op).await {
+            Ok(text) => Ok(Some(text)),
+            Err(ApiError::NotServed { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// GET a collection path that must exist.
+    pub async fn list(&self, path: &str, op: Operation<'_>) -> Result<String, ApiError> {
+        self.send(Method::GET, path, None, None, op).await
+    }
+
+    /// Sends a request, retrying transient failures with backoff (and Retry-After) until the
+    /// round deadline.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
+        op: Operation<'_>,
+    ) -> Result<String, ApiError> {
+        let what = format!("{method} {path}");
+        let mut backoff = FIRST_BACKOFF;
+        let mut last = String::new();
+        for attempt in 1..=MAX_ATTEMPTS {
+            let deadline_hit = || ApiError::Deadline {
+                what: what.clone(),
+                deadline: self.deadline,
+            };
+            if tokio::time::timeout(self.remaining(), self.limiter.until_ready())
+                .await
+                .is_err()
+            {
+                return Err(deadline_hit());
+            }
+            let mut req = Request::builder().method(method.clone()).uri(path);
+            if let Some(ct) = content_type {
+                req = req.header(http::header::CONTENT_TYPE, ct);
+            }
+            let req = req
+                .body(kube::client::Body::from(body.clone().unwrap_or_default()))
+                .map_err(|e| ApiError::Config(format!("bad request {what}: {e}")))?;
+            let outcome =
+                match tokio::time::timeout(self.remaining(), self.attempt(req, path, &what, op))
+                    .await
+                {
+                    Ok(o) => o,
+                    Err(_) => return Err(deadline_hit()),
+                };
+            let wait = match outcome {
+                Ok(text) => {
+                    self.record(&method, path, Some(200));
+                    return Ok(text);
+                }
+                Err((status, e)) => {
+                    self.record(&method, path, status);
+                    if !e.is_transient() {
+                        return Err(e);
+                    }
+                    tracing::warn!(request = %what, attempt, error = %e, "Retrying a failed request.");
+                    last = e.to_string();
+                    match e {
+                        ApiError::Status { code: 429, .. } => None,
+                        _ => Some(backoff),
+                    }
+                }
+            };
+            let wait = wait.unwrap_or(backoff);
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            if wait >= self.remaining() {
+                return Err(deadline_hit());
+            }
+            tokio::time::sleep(wait).await;
+        }
+        Err(ApiError::GaveUp {
+            what,
+            attempts: MAX_ATTEMPTS,
+            last,
+        })
+    }
+
+    /// One try: the response body on success, else the status (if any) and the error.
+    async fn attempt(
+        &self,
+        req: Request<kube::client::Body>,
+        path: &str,
+        what: &str,
+        op: Operation<'_>,
+    ) -> Result<String, (Option<u16>, ApiError)> {
+        let response = self
+            .client
+            .send(req)
+            .await
+            .map_err(|e| (None, self.transport_error(e)))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = response.into_body().collect().await;
+        let bytes = match body {
+            Ok(b) => b.to_bytes(),
+            // A connection cut while the body streams: nothing of it was used, so try again.
+            Err(e) => {
+                return Err((
+                    Some(status.as_u16()),
+                    ApiError::Unreachable {
+                        url: self.url.clone(),
+                        detail: format!("the response to {what} was cut off: {e}"),
+                    },
+                ));
+            }
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if status.is_success() {
+            return Ok(text);
+        }
+        let code = status.as_u16();
+        let status_body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let message = status_body["message"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| text.chars().take(200).collect());
+        let reason = status_body["reason"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned());
+        let err = match status {
+            StatusCode::UNAUTHORIZED => ApiError::Unauthorized { message },
+            StatusCode::FORBIDDEN => ApiError::Forbidden {
+                verb: op.verb,
+                resource: op.resource.to_owned(),
+                scope: match op.namespace {
+                    Some(ns) => format!(" in namespace {ns}"),
+                    None => " at the cluster scope".to_owned(),
+                },
+                message,
+            },
+            StatusCode::NOT_FOUND => ApiError::NotServed {
+                resource: op.resource.to_owned(),
+                path: path.to_owned(),
+            },
+            StatusCode::GONE => ApiError::Expired {
+                what: what.to_owned(),
+                continue_token: status_body
+                    .pointer("/metadata/continue")
+                    .and_then(|v| v.as_str())
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned),
+            },
+            _ => {
+                if code == 429
+                    && let Some(secs) = retry_after
+                {
+                    // Honour the server's Retry-After before the next attempt.
+                    let wait = Duration::from_secs(secs).min(self.remaining());
+                    tokio::time::sleep(wait).await;
+                }
+                ApiError::Status {
+                    what: what.to_owned(),
+                    code,
+                    reason,
+                    message,
+                }
+            }
+        };
+        Err((Some(code), err))
+    }
+
+    fn transport_error(&self, e: kube::Error) -> ApiError {
+        let mut detail = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            detail = format!("{detail}: {s}");
+            source = s.source();
+        }
+        let lower = detail.to_lowercase();
+        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            ApiError::Tls {
+                url: self.url.clone(),
+                detail,
+            }
+        } else {
+            ApiError::Unreachable {
+                url: self.url.clone(),
+                detail,
+            }
+        }
+    }
+}
