@@ -6,7 +6,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::BodyExt as _;
 use hyper::body::{Body, Frame, SizeHint};
 
 /// How long a cut body waits after its last bytes before failing, so they are flushed first.
@@ -36,14 +35,6 @@ impl ApiBody {
             fail: Some(Box::pin(tokio::time::sleep(FLUSH_GRACE))),
         }
     }
-
-    /// Reads a whole body into bytes.
-    pub async fn collect_all<B>(body: B) -> Result<Bytes, B::Error>
-    where
-        B: Body,
-    {
-        Ok(body.collect().await?.to_bytes())
-    }
 }
 
 impl Body for ApiBody {
@@ -55,10 +46,10 @@ impl Body for ApiBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         let this = self.get_mut();
-        if let Some(data) = this.data.take() {
-            if !data.is_empty() {
-                return Poll::Ready(Some(Ok(Frame::data(data))));
-            }
+        if let Some(data) = this.data.take()
+            && !data.is_empty()
+        {
+            return Poll::Ready(Some(Ok(Frame::data(data))));
         }
         if let Some(sleep) = this.fail.as_mut() {
             if sleep.as_mut().poll(cx).is_pending() {

@@ -122,6 +122,77 @@ pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<
     }))
 }
 
+/// The path of a group version's OpenAPI v3 document, relative to `/openapi/v3/`.
+fn openapi_path(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
+}
+
+/// `/openapi/v3`: the index of group-version documents.
+pub fn openapi_v3_root(registry: &Registry) -> Value {
+    let mut paths = serde_json::Map::new();
+    for (group, versions) in registry.groups() {
+        for version in versions {
+            let path = openapi_path(&group, &version);
+            let url = format!("/openapi/v3/{path}?hash=0");
+            paths.insert(path, json!({"serverRelativeURL": url}));
+        }
+    }
+    json!({"paths": paths})
+}
+
+/// `/openapi/v3/{api/v1|apis/group/version}`: a minimal document that tells kubectl every
+/// kind supports server-side field validation (a PATCH operation with the `fieldValidation`
+/// query parameter per kind), so `kubectl create|apply -f` need no client-side schemas.
+pub fn openapi_v3_group_version(registry: &Registry, group: &str, version: &str) -> Option<Value> {
+    let infos: Vec<&ResourceInfo> = registry
+        .all()
+        .iter()
+        .filter(|i| i.group == group && i.version == version)
+        .collect();
+    if infos.is_empty() {
+        return None;
+    }
+    let prefix = if group.is_empty() {
+        format!("/api/{version}")
+    } else {
+        format!("/apis/{group}/{version}")
+    };
+    let mut paths = serde_json::Map::new();
+    for info in infos {
+        let scope = if info.namespaced {
+            "/namespaces/{namespace}"
+        } else {
+            ""
+        };
+        let path = format!("{prefix}{scope}/{}/{{name}}", info.resource);
+        paths.insert(
+            path,
+            json!({
+                "patch": {
+                    "operationId": format!("patch{}", info.kind),
+                    "x-kubernetes-action": "patch",
+                    "x-kubernetes-group-version-kind": {"group": info.group, "version": info.version, "kind": info.kind},
+                    "parameters": [
+                        {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}},
+                        {"name": "dryRun", "in": "query", "schema": {"type": "string"}}
+                    ],
+                    "responses": {"200": {"description": "OK"}}
+                }
+            }),
+        );
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": format!("v1.{KUBERNETES_MINOR}.0")},
+        "paths": paths,
+        "components": {"schemas": {}}
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,7 @@ pub mod selectors;
 mod server;
 pub mod status;
 pub mod store;
+pub mod table;
 pub mod tls;
 
 pub use auth::{Identity, Tokens};

@@ -532,8 +532,15 @@ async fn serve(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
+    let accept = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let request = ApiRequest {
         method: parts.method.clone(),
+        accept,
         path: path.to_string(),
         query: Query::parse(query),
         content_type,

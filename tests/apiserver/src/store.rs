@@ -74,6 +74,8 @@ pub enum UpdateTarget {
 pub struct Store {
     registry: Registry,
     objects: HashMap<ResourceKey, BTreeMap<ObjectKey, Value>>,
+    /// Objects per resource and namespace, for `remainingItemCount` without counting.
+    counts: HashMap<ResourceKey, HashMap<String, usize>>,
     resource_version: u64,
     continue_floor: u64,
     uid_counter: u64,
@@ -143,10 +145,7 @@ impl Store {
         meta.entry("creationTimestamp")
             .or_insert_with(|| json!(now_timestamp()));
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
-        self.objects
-            .entry(info.key())
-            .or_default()
-            .insert((namespace, name), object);
+        self.put(&info, (namespace, name), object);
         Ok(info)
     }
 
@@ -199,61 +198,69 @@ impl Store {
         self.continue_floor = self.resource_version;
     }
 
-    /// One page of a list.
+    /// One page of a list. Work is proportional to the objects scanned for the page: the next
+    /// page resumes after the last key, and `remainingItemCount` comes from counts and the
+    /// offset carried in the continue token. As on a real server, a filtered list may end with
+    /// an empty page.
     pub fn list(&self, info: &ResourceInfo, query: &ListQuery) -> Result<ListPage, ApiError> {
-        let (list_rv, start) = match &query.continue_token {
+        let token = match &query.continue_token {
             Some(token) if !token.is_empty() => {
-                let (rv, key) = decode_continue(token).ok_or_else(ApiError::expired_continue)?;
-                if rv < self.continue_floor || rv > self.resource_version {
+                let token = ContinueToken::decode(token).ok_or_else(ApiError::expired_continue)?;
+                if token.rv < self.continue_floor || token.rv > self.resource_version {
                     return Err(ApiError::expired_continue());
                 }
-                (rv, Bound::Excluded(key))
+                Some(token)
             }
-            _ => (self.resource_version, Bound::Unbounded),
+            _ => None,
         };
         let namespace = query
             .namespace
             .as_deref()
             .or_else(|| query.fields.namespace());
-        let start = match (start, namespace) {
-            (Bound::Unbounded, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
-            (start, _) => start,
+        let (list_rv, offset, start) = match token {
+            Some(token) => (token.rv, token.offset, Bound::Excluded(token.start)),
+            None => {
+                let start = match namespace {
+                    Some(ns) => Bound::Included((ns.to_string(), String::new())),
+                    None => Bound::Unbounded,
+                };
+                (self.resource_version, 0, start)
+            }
         };
         let empty = BTreeMap::new();
         let objects = self.objects.get(&info.key()).unwrap_or(&empty);
-        let mut range = objects
+        let range = objects
             .range((start, Bound::Unbounded))
             .take_while(|((ns, _), _)| namespace.is_none_or(|wanted| ns == wanted));
         let limit = query.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
-        let selects = |object: &Value| query.labels.matches(object) && query.fields.matches(object);
         let mut items = Vec::new();
         let mut last_key = None;
-        for (key, object) in range.by_ref() {
-            if !selects(object) {
-                continue;
-            }
-            items.push(object.clone());
-            last_key = Some(key);
+        let mut more = false;
+        for (key, object) in range {
             if items.len() == limit {
+                more = true;
                 break;
+            }
+            if query.labels.matches(object) && query.fields.matches(object) {
+                items.push(object.clone());
+                last_key = Some(key);
             }
         }
         let mut continue_token = None;
         let mut remaining_item_count = None;
-        if items.len() == limit
-            && let Some(last_key) = last_key
-        {
-            let unfiltered = query.labels.is_empty() && query.fields.is_empty();
-            let remaining = if unfiltered {
-                range.count()
-            } else {
-                range.filter(|(_, object)| selects(object)).count()
-            };
-            if remaining > 0 {
-                continue_token = Some(encode_continue(list_rv, last_key));
-                if unfiltered {
-                    remaining_item_count = Some(remaining);
+        if more && let Some(last_key) = last_key {
+            let returned = offset + items.len();
+            continue_token = Some(
+                ContinueToken {
+                    rv: list_rv,
+                    start: last_key.clone(),
+                    offset: returned,
                 }
+                .encode(),
+            );
+            if query.labels.is_empty() && query.fields.is_empty() {
+                let total = self.count(info, namespace);
+                remaining_item_count = Some(total.saturating_sub(returned).max(1));
             }
         }
         Ok(ListPage {
@@ -336,10 +343,7 @@ impl Store {
         if !dry_run {
             self.resource_version = rv;
             self.uid_counter += 1;
-            self.objects
-                .entry(info.key())
-                .or_default()
-                .insert(key, object.clone());
+            self.put(info, key, object.clone());
         }
         Ok(object)
     }
@@ -437,10 +441,11 @@ impl Store {
         }
         if !dry_run {
             self.resource_version = rv;
-            self.objects
-                .entry(info.key())
-                .or_default()
-                .insert((namespace.to_string(), name.to_string()), updated.clone());
+            self.put(
+                info,
+                (namespace.to_string(), name.to_string()),
+                updated.clone(),
+            );
         }
         Ok(updated)
     }
@@ -484,11 +489,51 @@ impl Store {
         let deleted = current.clone();
         if !dry_run {
             self.resource_version += 1;
-            if let Some(objects) = self.objects.get_mut(&info.key()) {
-                objects.remove(&(namespace.to_string(), name.to_string()));
+            let removed = self
+                .objects
+                .get_mut(&info.key())
+                .and_then(|objects| objects.remove(&(namespace.to_string(), name.to_string())));
+            if removed.is_some()
+                && let Some(count) = self
+                    .counts
+                    .get_mut(&info.key())
+                    .and_then(|counts| counts.get_mut(namespace))
+            {
+                *count = count.saturating_sub(1);
             }
         }
         Ok(deleted)
+    }
+
+    /// Stores an object, keeping the per-namespace counts.
+    fn put(&mut self, info: &ResourceInfo, key: ObjectKey, object: Value) {
+        let namespace = key.0.clone();
+        let previous = self
+            .objects
+            .entry(info.key())
+            .or_default()
+            .insert(key, object);
+        if previous.is_none() {
+            *self
+                .counts
+                .entry(info.key())
+                .or_default()
+                .entry(namespace)
+                .or_default() += 1;
+        }
+    }
+
+    /// How many objects of a resource are in a namespace (or in all, with `None`).
+    fn count(&self, info: &ResourceInfo, namespace: Option<&str>) -> usize {
+        match namespace {
+            None => self.objects.get(&info.key()).map_or(0, BTreeMap::len),
+            Some(namespace) => self
+                .counts
+                .get(&info.key())
+                .and_then(|counts| counts.get(namespace))
+                .copied()
+                .unwrap_or(0),
+        }
     }
 
     fn next_resource_version(&mut self) -> u64 {
@@ -563,19 +608,35 @@ fn splitmix64(seed: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn encode_continue(rv: u64, (namespace, name): &ObjectKey) -> String {
-    let token = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": [namespace, name]});
-    BASE64.encode(token.to_string())
+/// What a continue token carries: the list's resourceVersion, the last key returned and how
+/// many objects were returned before.
+struct ContinueToken {
+    rv: u64,
+    start: ObjectKey,
+    offset: usize,
 }
 
-fn decode_continue(token: &str) -> Option<(u64, ObjectKey)> {
-    let bytes = BASE64.decode(token).ok()?;
-    let token: Value = serde_json::from_slice(&bytes).ok()?;
-    let rv = token.get("rv")?.as_u64()?;
-    let start = token.get("start")?.as_array()?;
-    let namespace = start.first()?.as_str()?.to_string();
-    let name = start.get(1)?.as_str()?.to_string();
-    Some((rv, (namespace, name)))
+impl ContinueToken {
+    fn encode(&self) -> String {
+        let (namespace, name) = &self.start;
+        let token = json!({"v": "meta.k8s.io/v1", "rv": self.rv,
+            "start": [namespace, name], "offset": self.offset});
+        BASE64.encode(token.to_string())
+    }
+
+    fn decode(token: &str) -> Option<Self> {
+        let bytes = BASE64.decode(token).ok()?;
+        let token: Value = serde_json::from_slice(&bytes).ok()?;
+        let start = token.get("start")?.as_array()?;
+        Some(Self {
+            rv: token.get("rv")?.as_u64()?,
+            start: (
+                start.first()?.as_str()?.to_string(),
+                start.get(1)?.as_str()?.to_string(),
+            ),
+            offset: usize::try_from(token.get("offset")?.as_u64()?).ok()?,
+        })
+    }
 }
 
 #[cfg(test)]

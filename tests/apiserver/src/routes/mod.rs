@@ -16,6 +16,7 @@ use crate::rbac::{self, Attributes};
 use crate::resources::ResourceInfo;
 use crate::server::State;
 use crate::status::ApiError;
+use crate::table;
 
 /// Decoded query parameters, in order.
 #[derive(Debug, Clone, Default)]
@@ -60,6 +61,7 @@ pub(crate) struct ApiRequest {
     pub(crate) path: String,
     pub(crate) query: Query,
     pub(crate) content_type: String,
+    pub(crate) accept: String,
     pub(crate) body: Bytes,
     pub(crate) identity: Identity,
 }
@@ -131,7 +133,7 @@ impl ResourceRoute {
 enum Route {
     Text(&'static str),
     Json(Value),
-    Resource(ResourceRoute),
+    Resource(Box<ResourceRoute>),
 }
 
 /// Paths any authenticated or anonymous client may read.
@@ -165,11 +167,36 @@ pub(crate) fn dispatch(state: &State, request: &ApiRequest) -> Outcome {
                 }
             }
             if route.subresource.is_empty() {
-                objects::handle(state, request, &route)
+                let reply = objects::handle(state, request, &route)?;
+                Ok(as_table(request, &route, reply))
             } else {
                 subresources::handle(state, request, &route)
             }
         }
+    }
+}
+
+/// Converts a GET reply to a Table when the client asked for one (kubectl get).
+fn as_table(request: &ApiRequest, route: &ResourceRoute, reply: Reply) -> Reply {
+    if request.method != Method::GET || !table::wants_table(&request.accept) {
+        return reply;
+    }
+    let include = table::IncludeObject::from_query(request.query.get("includeObject"));
+    match reply {
+        Reply::List(list) => Reply::Json(
+            200,
+            table::table(&route.info, &list.items, list.metadata, include),
+        ),
+        Reply::Json(status, object) => {
+            let metadata = serde_json::json!({
+                "resourceVersion": object["metadata"]["resourceVersion"].clone()
+            });
+            Reply::Json(
+                status,
+                table::table(&route.info, &[object], metadata, include),
+            )
+        }
+        other => other,
     }
 }
 
@@ -230,6 +257,17 @@ fn route(state: &State, path: &str) -> Result<Route, ApiError> {
                 .map(Route::Json)
                 .ok_or_else(ApiError::path_not_found);
         }
+        ["openapi", "v3"] => return Ok(Route::Json(discovery::openapi_v3_root(registry))),
+        ["openapi", "v3", "api", version] => {
+            return discovery::openapi_v3_group_version(registry, "", version)
+                .map(Route::Json)
+                .ok_or_else(ApiError::path_not_found);
+        }
+        ["openapi", "v3", "apis", group, version] => {
+            return discovery::openapi_v3_group_version(registry, group, version)
+                .map(Route::Json)
+                .ok_or_else(ApiError::path_not_found);
+        }
         ["api", version, rest @ ..] => ("", *version, rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
         _ => return Err(ApiError::path_not_found()),
@@ -287,5 +325,5 @@ fn route(state: &State, path: &str) -> Result<Route, ApiError> {
     if !route.subresource.is_empty() && route.info.subresource(&route.subresource).is_none() {
         return Err(ApiError::path_not_found());
     }
-    Ok(Route::Resource(route))
+    Ok(Route::Resource(Box::new(route)))
 }
