@@ -68,6 +68,9 @@ pub struct RoundArgs {
     /// activeDeadlineSeconds).
     #[arg(long, default_value = "4m", value_parser = parse_duration)]
     pub deadline: std::time::Duration,
+    /// Prometheus base URL for detectors with `source: prometheus` (overrides the config).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
     /// Client-side limit on API requests per second.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub qps: u32,

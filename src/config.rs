@@ -25,6 +25,19 @@ pub struct RunnerConfig {
     /// Where mounted Secrets are read from.
     #[serde(default = "default_secrets_dir")]
     pub secrets_dir: PathBuf,
+    /// Prometheus, for detectors with `source: prometheus`.
+    #[serde(default)]
+    pub prometheus: Option<PrometheusConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrometheusConfig {
+    /// Base URL, e.g. http://prometheus-operated.monitoring:9090
+    pub url: String,
+    /// Per-query timeout (default 10s).
+    #[serde(default)]
+    pub timeout: Option<crate::playbook::values::Duration>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
@@ -61,6 +74,7 @@ impl Default for RunnerConfig {
             playbooks: Vec::new(),
             protected_namespaces: default_protected(),
             secrets_dir: default_secrets_dir(),
+            prometheus: None,
         }
     }
 }

@@ -14,3 +14,4 @@ pub mod plan;
 pub mod playbook;
 pub mod report;
 pub mod round;
+pub mod tls;

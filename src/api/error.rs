@@ -27,8 +27,13 @@ pub enum ApiError {
     },
     #[error("the Kubernetes API does not serve {resource} ({path} answered 404 Not Found)")]
     NotServed { resource: String, path: String },
-    #[error("{what} did not finish within the round deadline of {}s", deadline.as_secs())]
-    Deadline { what: String, deadline: Duration },
+    #[error("{what} did not finish within the round deadline of {}s{}", deadline.as_secs(), last.as_ref().map(|l| format!("; the last attempt failed: {l}")).unwrap_or_default())]
+    Deadline {
+        what: String,
+        deadline: Duration,
+        /// Why the attempts before the deadline failed, if they did.
+        last: Option<String>,
+    },
     #[error("{what}: the list's continue token expired (410 Gone)")]
     Expired {
         what: String,

@@ -126,15 +126,16 @@ impl Api {
         let mut backoff = FIRST_BACKOFF;
         let mut last = String::new();
         for attempt in 1..=MAX_ATTEMPTS {
-            let deadline_hit = || ApiError::Deadline {
+            let deadline_hit = |last: &str| ApiError::Deadline {
                 what: what.clone(),
                 deadline: self.deadline,
+                last: (!last.is_empty()).then(|| last.to_owned()),
             };
             if tokio::time::timeout(self.remaining(), self.limiter.until_ready())
                 .await
                 .is_err()
             {
-                return Err(deadline_hit());
+                return Err(deadline_hit(&last));
             }
             let mut req = Request::builder().method(method.clone()).uri(path);
             if let Some(ct) = content_type {
@@ -148,7 +149,7 @@ impl Api {
                     .await
                 {
                     Ok(o) => o,
-                    Err(_) => return Err(deadline_hit()),
+                    Err(_) => return Err(deadline_hit(&last)),
                 };
             let wait = match outcome {
                 Ok(text) => {
@@ -171,7 +172,7 @@ impl Api {
             let wait = wait.unwrap_or(backoff);
             backoff = (backoff * 2).min(MAX_BACKOFF);
             if wait >= self.remaining() {
-                return Err(deadline_hit());
+                return Err(deadline_hit(&last));
             }
             tokio::time::sleep(wait).await;
         }
@@ -272,13 +273,14 @@ impl Api {
     }
 
     fn transport_error(&self, e: kube::Error) -> ApiError {
-        let mut detail = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            detail = format!("{detail}: {s}");
-            source = s.source();
+        // The root cause says it best ("Connection refused", "invalid peer certificate");
+        // the layers above it repeat "client error (Connect)".
+        let mut root: &dyn std::error::Error = &e;
+        while let Some(s) = root.source() {
+            root = s;
         }
-        let lower = detail.to_lowercase();
+        let detail = root.to_string();
+        let lower = format!("{e} {detail}").to_lowercase();
         if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
             ApiError::Tls {
                 url: self.url.clone(),

@@ -4,12 +4,16 @@ use super::{CommandError, Exit};
 use crate::api::ConnectOptions;
 use crate::cli::{OutputFormat, RoundArgs, RunArgs};
 use crate::config::{self, ConfigMode, RunnerConfig};
+use crate::detect::Reads;
+use crate::inventory::prometheus::Prometheus;
+use crate::objects::Object;
 use crate::playbook::{self, Diagnostic, Loaded};
 use crate::report::{RoundReport, text};
 use crate::round::{self, Mode, RoundOptions};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 const DEFAULT_PLAYBOOKS: &str = "/etc/rounds/playbooks";
 
@@ -90,14 +94,20 @@ fn round_on_snapshot(
     prepared: &Prepared,
     mode: Mode,
 ) -> Result<Exit, CommandError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::CouldNotRun(format!("cannot start the async runtime: {e}")))?;
+    let extra = runtime.block_on(prometheus_objects(args, prepared))?;
     let opts = RoundOptions {
         now: prepared.now,
         mode,
         snapshot: args.snapshot.clone(),
         page_size: args.page_size,
+        extra,
     };
     let report = if args.snapshot.is_empty() {
-        live_round(args, prepared, &opts)?
+        runtime.block_on(live_round(args, prepared, &opts))?
     } else {
         round::plan_snapshot(&prepared.playbooks, &opts)
             .map_err(|e| CommandError::Invalid(e.to_string()))?
@@ -110,16 +120,45 @@ fn round_on_snapshot(
     })
 }
 
+/// Disk usage from Prometheus, when a due playbook reads it.
+async fn prometheus_objects(
+    args: &RoundArgs,
+    prepared: &Prepared,
+) -> Result<Vec<Object>, CommandError> {
+    if !round::reads_of_due(&prepared.playbooks, prepared.now).contains(&Reads::PrometheusDisk) {
+        return Ok(Vec::new());
+    }
+    let configured = prepared.config.prometheus.as_ref();
+    let Some(url) = args
+        .prometheus
+        .clone()
+        .or_else(|| configured.map(|p| p.url.clone()))
+    else {
+        return Err(CommandError::Invalid(
+            "a due playbook reads disk usage from Prometheus (source: prometheus): give --prometheus URL or set prometheus.url in the runner config".into(),
+        ));
+    };
+    let timeout = configured
+        .and_then(|p| p.timeout)
+        .map_or(Duration::from_secs(10), |d| d.0);
+    let prometheus =
+        Prometheus::new(&url, timeout).map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+    let summaries = prometheus
+        .disk_summaries()
+        .await
+        .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+    Ok(summaries
+        .into_iter()
+        .map(|s| Object::StatsSummary(Box::new(s)))
+        .collect())
+}
+
 /// A round against the API server; anything the API refuses means the round could not run.
-fn live_round(
+async fn live_round(
     args: &RoundArgs,
     prepared: &Prepared,
     opts: &RoundOptions,
 ) -> Result<RoundReport, CommandError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CommandError::CouldNotRun(format!("cannot start the async runtime: {e}")))?;
     let connect = ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
@@ -127,19 +166,17 @@ fn live_round(
         burst: args.qps.saturating_mul(2),
         deadline: args.deadline,
     };
-    runtime.block_on(async {
-        let api = crate::api::connect::connect(&connect)
-            .await
-            .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
-        let report = round::plan_live(&prepared.playbooks, opts, &api)
-            .await
-            .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
-        tracing::info!(
-            requests = api.requests().len(),
-            "The round's inventory is complete."
-        );
-        Ok(report)
-    })
+    let api = crate::api::connect::connect(&connect)
+        .await
+        .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+    let report = round::plan_live(&prepared.playbooks, opts, &api)
+        .await
+        .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+    tracing::info!(
+        requests = api.requests().len(),
+        "The round's inventory is complete."
+    );
+    Ok(report)
 }
 
 fn print_report(report: &RoundReport, format: Option<OutputFormat>) -> Result<(), CommandError> {

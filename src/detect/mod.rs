@@ -11,6 +11,7 @@ mod disk_pressure;
 mod evicted;
 mod image_pull_back_off;
 mod job_failed;
+mod node_filesystem_usage;
 mod node_not_ready;
 mod oom_killed;
 mod pvc_usage;
@@ -34,6 +35,17 @@ pub enum Reads {
     Nodes,
     Jobs,
     StatsSummaries,
+    /// Disk usage from Prometheus, read into the stats summary shape.
+    PrometheusDisk,
+}
+
+impl Reads {
+    pub fn disk(source: crate::objects::storage::DiskSource) -> Self {
+        match source {
+            crate::objects::storage::DiskSource::Kubelet => Self::StatsSummaries,
+            crate::objects::storage::DiskSource::Prometheus => Self::PrometheusDisk,
+        }
+    }
 }
 
 pub trait Detect {
@@ -85,6 +97,7 @@ detectors! {
     "unschedulable" => Unschedulable(unschedulable::Unschedulable),
     "jobFailed" => JobFailed(job_failed::JobFailed),
     "pvcUsage" => PvcUsage(pvc_usage::PvcUsage),
+    "nodeFilesystemUsage" => NodeFilesystemUsage(node_filesystem_usage::NodeFilesystemUsage),
 }
 
 /// Shared helpers for detectors.

@@ -2,6 +2,7 @@
 
 use super::{Detect, DetectContext, Detection, Evidence, Reads, Target, TargetKind};
 use crate::objects::Object;
+use crate::objects::storage::DiskSource;
 use crate::playbook::values::Percent;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -14,6 +15,8 @@ pub struct PvcUsage {
     pub used_percent: Percent,
     /// Report a claim whose used inodes reach this share (skipped where a node reports 0 inodes).
     pub inodes_used_percent: Percent,
+    /// Where usage is read: the kubelet's stats summary (default) or Prometheus.
+    pub source: DiskSource,
 }
 
 impl Default for PvcUsage {
@@ -25,6 +28,7 @@ impl Default for PvcUsage {
             inodes_used_percent: "90%"
                 .parse()
                 .unwrap_or_else(|_| unreachable!("valid literal")),
+            source: DiskSource::Kubelet,
         }
     }
 }
@@ -32,15 +36,18 @@ impl Default for PvcUsage {
 impl PvcUsage {
     pub const EXPLAIN: &str = "\
 Finds PersistentVolumeClaims whose volume is nearly full, from the kubelet's stats/summary
-(read through the API server's node proxy, or from a snapshot). Only volumes with a pvcRef
-count: emptyDir, secrets and configMaps report the node's filesystem and are ignored. Nodes
-that report zero inodes (Windows) are checked by bytes only.
-Arguments: usedPercent (default 90%), inodesUsedPercent (default 90%).";
+(read through the API server's node proxy, or from a snapshot) or from Prometheus
+(kubelet_volume_stats_used_bytes, _capacity_bytes, _inodes_used, _inodes by namespace and
+persistentvolumeclaim). Only volumes with a pvcRef count: emptyDir, secrets and configMaps
+report the node's filesystem and are ignored. Nodes that report zero inodes (Windows) are
+checked by bytes only.
+Arguments: usedPercent (default 90%), inodesUsedPercent (default 90%),
+source (kubelet | prometheus, default kubelet).";
 }
 
 impl Detect for PvcUsage {
     fn reads(&self) -> Reads {
-        Reads::StatsSummaries
+        Reads::disk(self.source)
     }
 
     fn target_kind(&self) -> TargetKind {
@@ -51,6 +58,9 @@ impl Detect for PvcUsage {
         let Object::StatsSummary(summary) = object else {
             return;
         };
+        if summary.origin != self.source {
+            return;
+        }
         // A claim mounted by several pods on the node is reported once.
         let mut seen = BTreeSet::new();
         for pod in &summary.pods {
@@ -104,11 +114,11 @@ impl Detect for PvcUsage {
 }
 
 /// A share rounded to two decimals, so reports are stable and readable.
-fn percent(part: u64, whole: u64) -> f64 {
+pub(super) fn percent(part: u64, whole: u64) -> f64 {
     (part as f64 / whole as f64 * 10000.0).round() / 100.0
 }
 
-fn human_bytes(b: u64) -> String {
+pub(super) fn human_bytes(b: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b as f64;
     let mut unit = 0;

@@ -62,11 +62,13 @@ impl Collection {
         }
     }
 
-    pub fn for_reads(reads: Reads) -> Self {
+    /// The collection to list for what a detector reads; Prometheus data needs none.
+    pub fn for_reads(reads: Reads) -> Option<Self> {
         match reads {
-            Reads::Pods => Self::Pods,
-            Reads::Nodes | Reads::StatsSummaries => Self::Nodes,
-            Reads::Jobs => Self::Jobs,
+            Reads::Pods => Some(Self::Pods),
+            Reads::Nodes | Reads::StatsSummaries => Some(Self::Nodes),
+            Reads::Jobs => Some(Self::Jobs),
+            Reads::PrometheusDisk => None,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod index;
 pub mod live;
 pub mod owners;
+pub mod prometheus;
 pub mod snapshot;
 pub mod stream;
 

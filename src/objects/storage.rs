@@ -55,17 +55,54 @@ pub struct StorageClass {
 }
 
 /// kubelet `GET /api/v1/nodes/NAME/proxy/stats/summary`, reduced to what disk checks need.
+/// Disk usage from Prometheus is read into the same shape, so one detector serves both.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct StatsSummary {
     pub node: NodeStats,
     pub pods: Vec<PodStats>,
+    /// Where the numbers come from; detectors read only their configured source.
+    #[serde(skip)]
+    pub origin: DiskSource,
+}
+
+/// Where disk usage is read from.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum DiskSource {
+    /// The kubelet's stats/summary, through the API server's node proxy (or a snapshot).
+    #[default]
+    Kubelet,
+    /// PromQL over kubelet_volume_stats_* and node_filesystem_* (needs a Prometheus URL).
+    Prometheus,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct NodeStats {
     pub node_name: String,
+    /// The node's root filesystem.
+    pub fs: Option<FsStats>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct FsStats {
+    pub capacity_bytes: Option<u64>,
+    pub used_bytes: Option<u64>,
+    pub available_bytes: Option<u64>,
+    pub inodes: Option<u64>,
+    pub inodes_used: Option<u64>,
+}
+
+impl FsStats {
+    /// Used bytes, from `usedBytes` or, where only free space is known, capacity minus it.
+    pub fn used(&self) -> Option<u64> {
+        self.used_bytes
+            .or_else(|| Some(self.capacity_bytes?.saturating_sub(self.available_bytes?)))
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

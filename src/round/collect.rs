@@ -55,7 +55,7 @@ impl<'a> Collector<'a> {
             Object::Pod(_) => Reads::Pods,
             Object::Node(_) => Reads::Nodes,
             Object::Workload(w) if w.kind == WorkloadKind::Job => Reads::Jobs,
-            Object::StatsSummary(_) => Reads::StatsSummaries,
+            Object::StatsSummary(s) => Reads::disk(s.origin),
             _ => return,
         };
         let mut found = Vec::new();

@@ -39,6 +39,17 @@ pub struct RoundOptions {
     pub snapshot: Vec<PathBuf>,
     /// Items per list page against the API.
     pub page_size: u32,
+    /// Objects from other sources (disk usage from Prometheus), added to the inventory.
+    pub extra: Vec<Object>,
+}
+
+/// What the playbooks due at `now` read, so the caller can prepare sources (Prometheus).
+pub fn reads_of_due(playbooks: &[Loaded], now: DateTime<Utc>) -> BTreeSet<Reads> {
+    let due = due(playbooks, now);
+    active(playbooks, &due)
+        .iter()
+        .map(|p| p.playbook.spec.detect.imp().reads())
+        .collect()
 }
 
 /// Runs detection and planning over a snapshot. Writes nothing.
@@ -52,6 +63,9 @@ pub fn plan_snapshot(
         for file in snapshot::snapshot_files(path)? {
             snapshot::read_file(&file, &mut |d| collector.accept(d))?;
         }
+    }
+    for o in &opts.extra {
+        collector.accept(Decoded::Object(o.clone()));
     }
     let source = opts
         .snapshot
@@ -72,8 +86,10 @@ pub async fn plan_live(
     let due = due(playbooks, opts.now);
     let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: opts.now });
     let reads = collector.reads();
-    let mut collections: BTreeSet<Collection> =
-        reads.iter().map(|r| Collection::for_reads(*r)).collect();
+    let mut collections: BTreeSet<Collection> = reads
+        .iter()
+        .filter_map(|r| Collection::for_reads(*r))
+        .collect();
     if collector.needs_namespaces() {
         collections.insert(Collection::Namespaces);
     }
@@ -91,6 +107,9 @@ pub async fn plan_live(
     let mut notes = Vec::new();
     if wants_summaries {
         live::stats_summaries(api, &nodes, &mut |d| collector.accept(d), &mut notes).await?;
+    }
+    for o in &opts.extra {
+        collector.accept(Decoded::Object(o.clone()));
     }
     let wanted = collector.wanted();
     live::resolve(api, &mut collector.index, wanted).await?;

@@ -1,0 +1,476 @@
+//! End-to-end: the compiled binary makes rounds against the test API server over HTTPS with a
+//! service-account token, in kubeconfig and in-cluster modes, and finds exactly what
+//! `rounds plan --snapshot` finds on the same files, through pagination, expired continue
+//! tokens, dropped connections, throttling and refusals.
+
+use rounds_test_apiserver::{FaultAction, FaultRule, Identity, ServerConfig, TestApiServer};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+const NOW: &str = "2026-11-22T10:00:00Z";
+const SA_TOKEN: &str = "rounds-service-account-token";
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// The demo cluster, with RBAC from the project's manifests and rounds' service account.
+async fn server() -> TestApiServer {
+    TestApiServer::start(
+        ServerConfig::new()
+            .snapshot(repo("tests/fixtures/demo-cluster"))
+            .rbac(repo("manifests"))
+            .token(SA_TOKEN, Identity::service_account("rounds", "rounds")),
+    )
+    .await
+    .expect("test API server starts")
+}
+
+struct Run {
+    out: Output,
+    _home: tempfile::TempDir,
+}
+
+impl Run {
+    fn report(&self) -> Value {
+        assert!(
+            self.out.status.success(),
+            "rounds failed ({:?}): {}",
+            self.out.status.code(),
+            String::from_utf8_lossy(&self.out.stderr)
+        );
+        serde_json::from_slice(&self.out.stdout).expect("a JSON report")
+    }
+
+    /// The error rounds ended with (logs come before it).
+    fn stderr(&self) -> String {
+        error_line(&self.out.stderr)
+    }
+}
+
+/// Runs `rounds plan` against the server with a kubeconfig for `token`.
+async fn plan_with_kubeconfig(server: &TestApiServer, token: &str, extra: &[&str]) -> Run {
+    let home = tempfile::tempdir().expect("home");
+    let kubeconfig = home.path().join("kubeconfig");
+    server
+        .write_kubeconfig(&kubeconfig, token, "rounds")
+        .expect("kubeconfig");
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_rounds"));
+    cmd.args(["plan", "--playbooks"])
+        .arg(repo("playbooks"))
+        .args(["--now", NOW, "--output", "json", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .args(extra)
+        .env("HOME", home.path())
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST");
+    Run {
+        out: cmd.output().await.expect("run rounds"),
+        _home: home,
+    }
+}
+
+/// What `rounds plan --snapshot` reports on the files the server was seeded from.
+fn snapshot_report() -> Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rounds"))
+        .args(["plan", "--snapshot"])
+        .arg(repo("tests/fixtures/demo-cluster"))
+        .arg("--playbooks")
+        .arg(repo("playbooks"))
+        .args(["--now", NOW, "--output", "json"])
+        .output()
+        .expect("run rounds");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("report")
+}
+
+fn error_line(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .rfind(|l| l.starts_with("error: "))
+        .unwrap_or("<no error line>")
+        .to_owned()
+}
+
+fn assert_same_round(live: &Value) {
+    let snapshot = snapshot_report();
+    assert_eq!(
+        live["findings"], snapshot["findings"],
+        "findings differ from the snapshot's"
+    );
+    assert_eq!(
+        live["actions"], snapshot["actions"],
+        "plans differ from the snapshot's"
+    );
+    assert_eq!(live["findings"].as_array().map(Vec::len), Some(9));
+}
+
+fn list_requests(server: &TestApiServer, path: &str) -> Vec<String> {
+    server
+        .requests()
+        .records()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == path)
+        .map(|r| format!("{} {}", r.status, r.query))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubeconfig_mode_finds_what_the_snapshot_finds() {
+    let server = server().await;
+    let run = plan_with_kubeconfig(&server, SA_TOKEN, &[]).await;
+    let report = run.report();
+    assert_same_round(&report);
+    assert!(
+        report["source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("cluster https://127.0.0.1:"))
+    );
+    // Every request was made as rounds' service account, and RBAC from manifests/ allowed it.
+    for r in server.requests().records() {
+        assert_eq!(
+            r.user.as_deref(),
+            Some("system:serviceaccount:rounds:rounds"),
+            "{r:?}"
+        );
+        assert!(
+            r.status < 400 || r.path.ends_with("/stats/summary"),
+            "{r:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_cluster_mode_finds_what_the_snapshot_finds() {
+    let server = server().await;
+    let sa = tempfile::tempdir().expect("sa dir");
+    server
+        .write_service_account_dir(sa.path(), SA_TOKEN, "rounds")
+        .expect("sa files");
+    let home = tempfile::tempdir().expect("home");
+    // A private mount namespace puts the service account where a pod has it.
+    let script = format!(
+        "mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && \
+         cp {sa}/token {sa}/ca.crt {sa}/namespace /run/secrets/kubernetes.io/serviceaccount/ && \
+         exec \"$0\" \"$@\"",
+        sa = sa.path().display()
+    );
+    let out = tokio::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .arg(env!("CARGO_BIN_EXE_rounds"))
+        .args(["plan", "--playbooks"])
+        .arg(repo("playbooks"))
+        .args(["--now", NOW, "--output", "json"])
+        .env("HOME", home.path())
+        .env_remove("KUBECONFIG")
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env(
+            "KUBERNETES_SERVICE_PORT",
+            server.address().port().to_string(),
+        )
+        .output()
+        .await
+        .expect("run rounds in a mount namespace");
+    let run = Run { out, _home: home };
+    assert_same_round(&run.report());
+    assert!(
+        server
+            .requests()
+            .records()
+            .iter()
+            .all(|r| r.user.as_deref() == Some("system:serviceaccount:rounds:rounds")),
+        "in-cluster rounds authenticates with the mounted token"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_followed_across_boundaries() {
+    let server = server().await;
+    let report = plan_with_kubeconfig(&server, SA_TOKEN, &["--page-size", "2"])
+        .await
+        .report();
+    assert_same_round(&report);
+    let pods = server.objects("", "pods").len();
+    let pages = list_requests(&server, "/api/v1/pods");
+    assert_eq!(pages.len(), pods.div_ceil(2), "{pages:?}");
+    assert!(pages[0].starts_with("200 limit=2") && !pages[0].contains("continue"));
+    assert!(
+        pages[1..]
+            .iter()
+            .all(|p| p.starts_with("200 limit=2&continue=")),
+        "{pages:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_continue_token_mid_list_loses_and_repeats_nothing() {
+    let server = server().await;
+    let mut rule = FaultRule::new("GET", "/api/v1/pods", FaultAction::status(410)).times(1);
+    rule.path_regex = Some("continue=".into());
+    server.faults().add(rule).expect("fault");
+    let report = plan_with_kubeconfig(&server, SA_TOKEN, &["--page-size", "3"])
+        .await
+        .report();
+    assert_same_round(&report);
+    let pages = list_requests(&server, "/api/v1/pods");
+    let expired = pages
+        .iter()
+        .position(|p| p.starts_with("410"))
+        .expect("a 410 mid-list");
+    assert_eq!(expired, 1, "the second page expired: {pages:?}");
+    assert_eq!(
+        pages[expired + 1],
+        "200 limit=3",
+        "the list restarted: {pages:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_mid_list_is_retried() {
+    let server = server().await;
+    server
+        .faults()
+        .add(
+            FaultRule::new("GET", "/api/v1/pods", FaultAction::drop_after_items(2))
+                .nth(2)
+                .times(1),
+        )
+        .expect("fault");
+    let report = plan_with_kubeconfig(&server, SA_TOKEN, &["--page-size", "4"])
+        .await
+        .report();
+    assert_same_round(&report);
+    let dropped: Vec<_> = server
+        .requests()
+        .records()
+        .into_iter()
+        .filter(|r| r.dropped)
+        .collect();
+    assert_eq!(dropped.len(), 1, "one response was cut off");
+    let pages = list_requests(&server, "/api/v1/pods");
+    assert_eq!(
+        pages[1], pages[2],
+        "the cut page was asked for again: {pages:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_waited_out_as_retry_after_says() {
+    let server = server().await;
+    server
+        .faults()
+        .add(FaultRule::new("GET", "/api/v1/nodes", FaultAction::too_many_requests(1)).times(1))
+        .expect("fault");
+    let started = std::time::Instant::now();
+    let report = plan_with_kubeconfig(&server, SA_TOKEN, &[]).await.report();
+    assert_same_round(&report);
+    let nodes = list_requests(&server, "/api/v1/nodes");
+    assert!(
+        nodes[0].starts_with("429") && nodes[1].starts_with("200"),
+        "{nodes:?}"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After: 1 was honoured"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_are_retried() {
+    let server = server().await;
+    server
+        .faults()
+        .add(FaultRule::new("GET", "/apis/batch/v1/jobs", FaultAction::status(500)).times(2))
+        .expect("fault");
+    let report = plan_with_kubeconfig(&server, SA_TOKEN, &[]).await.report();
+    assert_same_round(&report);
+    let jobs = list_requests(&server, "/apis/batch/v1/jobs");
+    assert_eq!(
+        jobs.iter().filter(|j| j.starts_with("500")).count(),
+        2,
+        "{jobs:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forbidden_list_names_the_missing_permission_and_fails_the_round() {
+    let server = server().await;
+    server.add_token(
+        "nobody-token",
+        Identity::service_account("rounds", "nobody"),
+    );
+    let run = plan_with_kubeconfig(&server, "nobody-token", &[]).await;
+    assert_eq!(run.out.status.code(), Some(2), "{}", run.stderr());
+    assert!(
+        run.out.stdout.is_empty(),
+        "no report for a round that could not run"
+    );
+    assert!(
+        run.stderr().contains("rounds may not list ")
+            && run
+                .stderr()
+                .contains(" at the cluster scope (403 Forbidden): grant `list` on"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_errors_are_clear_messages() {
+    let server = server().await;
+    // A token the server does not know.
+    let run = plan_with_kubeconfig(&server, "no-such-token", &[]).await;
+    assert_eq!(run.out.status.code(), Some(2));
+    assert!(
+        run.stderr()
+            .contains("refused rounds' credentials (401 Unauthorized)"),
+        "{}",
+        run.stderr()
+    );
+
+    // A kind the server does not serve.
+    server
+        .faults()
+        .add(FaultRule::new("GET", "/apis/batch/v1/jobs", FaultAction::status(404)).times(1))
+        .expect("fault");
+    let run = plan_with_kubeconfig(&server, SA_TOKEN, &[]).await;
+    assert_eq!(run.out.status.code(), Some(2));
+    assert!(
+        run.stderr().contains("does not serve jobs"),
+        "{}",
+        run.stderr()
+    );
+
+    // A server slower than the round deadline.
+    server
+        .faults()
+        .add(FaultRule::new("GET", "/api/v1/pods", FaultAction::delay(5000)).times(1))
+        .expect("fault");
+    let run = plan_with_kubeconfig(&server, SA_TOKEN, &["--deadline", "1s"]).await;
+    assert_eq!(run.out.status.code(), Some(2));
+    assert!(
+        run.stderr()
+            .contains("did not finish within the round deadline of 1s"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_servers_and_wrong_certificates_are_told_apart() {
+    let server = server().await;
+    let home = tempfile::tempdir().expect("home");
+    let good = server.kubeconfig(SA_TOKEN, "rounds");
+    // Nothing listens on port 1.
+    let closed = good.replace(
+        &format!("127.0.0.1:{}", server.address().port()),
+        "127.0.0.1:1",
+    );
+    // Another server's CA does not vouch for this one.
+    let other = TestApiServer::start(ServerConfig::new())
+        .await
+        .expect("other server");
+    let wrong_ca = other.kubeconfig(SA_TOKEN, "rounds").replace(
+        &format!("127.0.0.1:{}", other.address().port()),
+        &format!("127.0.0.1:{}", server.address().port()),
+    );
+    for (name, text, expected) in [
+        (
+            "closed",
+            closed,
+            "cannot reach the Kubernetes API at https://127.0.0.1:1/: Connection refused",
+        ),
+        (
+            "wrong-ca",
+            wrong_ca,
+            "TLS with the Kubernetes API at https://127.0.0.1:",
+        ),
+    ] {
+        let path = home.path().join(name);
+        std::fs::write(&path, text).expect("kubeconfig");
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_rounds"))
+            .args(["plan", "--playbooks"])
+            .arg(repo("playbooks"))
+            .args(["--now", NOW, "--deadline", "5s", "--kubeconfig"])
+            .arg(&path)
+            .env("HOME", home.path())
+            .output()
+            .await
+            .expect("run");
+        let all = String::from_utf8_lossy(&out.stderr);
+        let stderr = error_line(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {all}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(
+            !all.contains(SA_TOKEN),
+            "the token never appears in errors or logs"
+        );
+    }
+}
+
+/// Requests grow with pages of the listed kinds and with findings, not with healthy objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_kinds_times_pages_plus_findings() {
+    let page = 5;
+    let count = |server: &TestApiServer| {
+        let records = server.requests().records();
+        let lists = records
+            .iter()
+            .filter(|r| r.query.contains("limit="))
+            .count();
+        (lists, records.len() - lists)
+    };
+    let small = server().await;
+    plan_with_kubeconfig(&small, SA_TOKEN, &["--page-size", &page.to_string()])
+        .await
+        .report();
+    let (small_lists, small_gets) = count(&small);
+
+    let big = server().await;
+    for i in 0..100 {
+        big.insert(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("healthy-{i:03}"), "namespace": "shop"},
+            "spec": {"containers": [{"name": "app", "image": "app:1"}], "nodeName": "node-a"},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "state": {"running": {}}}]}
+        }))
+        .expect("insert pod");
+    }
+    let report = plan_with_kubeconfig(&big, SA_TOKEN, &["--page-size", &page.to_string()])
+        .await
+        .report();
+    assert_same_round(&report);
+    let (big_lists, big_gets) = count(&big);
+
+    let pages = |server: &TestApiServer, group: &str, resource: &str| {
+        server.objects(group, resource).len().div_ceil(page)
+    };
+    for (server, lists) in [(&small, small_lists), (&big, big_lists)] {
+        let expected =
+            pages(server, "", "pods") + pages(server, "", "nodes") + pages(server, "batch", "jobs");
+        assert_eq!(
+            lists, expected,
+            "one list request per page of each kind the detectors read"
+        );
+    }
+    assert_eq!(
+        big_lists - small_lists,
+        20,
+        "100 more pods are 20 more pages"
+    );
+    assert_eq!(
+        big_gets, small_gets,
+        "healthy pods cost no per-object request"
+    );
+    let findings = report["findings"].as_array().map_or(0, Vec::len);
+    let nodes = big.objects("", "nodes").len();
+    assert!(
+        big_gets <= nodes + 3 * findings,
+        "{big_gets} GETs for {findings} findings on {nodes} nodes: summaries, owner chains and claims only"
+    );
+}
