@@ -7,6 +7,17 @@ cd "$(dirname "$0")/.."
 # kubectl drives the test API server in end-to-end tests; it is on the machine image.
 command -v kubectl >/dev/null || { echo "kubectl is required for the end-to-end tests" >&2; exit 1; }
 
+# A real Prometheus for the disk-usage source tests (Debian's package; the tests start it).
+if ! command -v prometheus >/dev/null; then
+  echo "installing prometheus (Debian package) for the Prometheus source tests" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+fi
+
+# In-cluster mode is tested in a private mount namespace (the service account under /run).
+command -v unshare >/dev/null || { echo "unshare (util-linux) is required for the in-cluster tests" >&2; exit 1; }
+
 # Detector tests read the real-world dumps in ../shared/realworld (CI has them).
 if [ ! -d ../shared/realworld ] && [ -z "${ROUNDS_REALWORLD_DIR:-}" ]; then
   echo "!!! ../shared/realworld is missing: the real-world detector tests will FAIL." >&2
