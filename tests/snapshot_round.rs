@@ -115,10 +115,24 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     assert_eq!(crash.len(), 1);
     assert_eq!(crash[0]["target"]["name"], "checkout-84d7c9f6b-r2d2x");
     assert_eq!(crash[0]["evidence"]["restartCount"], 7);
+    // The pod's recent Events from the snapshot, newest first.
+    let events = crash[0]["context"]["events"].as_array().expect("events");
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["reason"], "BackOff");
+    assert_eq!(events[0]["count"], 31);
+    assert_eq!(events[1]["reason"], "Pulled");
+    assert!(
+        crash[0]["context"].get("logTail").is_none(),
+        "a snapshot has no logs"
+    );
 
     // Node with disk pressure, cordoned.
     let disk = findings_of(&r, "disk-pressure-cordon");
     assert_eq!(disk.len(), 1);
+    assert_eq!(
+        disk[0]["context"]["events"][0]["reason"],
+        "EvictionThresholdMet"
+    );
     assert_eq!(
         disk[0]["target"],
         serde_json::json!({"kind": "Node", "name": "node-b"})
@@ -176,30 +190,23 @@ fn the_same_inputs_give_the_same_report() {
 
 #[test]
 fn a_json_snapshot_gives_the_same_findings_as_yaml() {
+    // The demo as `kubectl get -o json` would print it: every YAML file turned into JSON.
     let dir = tempfile::tempdir().expect("tempdir");
-    let yaml = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/demo-cluster/cluster.yaml"),
-    )
-    .expect("demo");
-    let value: Value = serde_saphyr::from_str(&yaml).expect("yaml");
-    std::fs::write(
-        dir.path().join("cluster.json"),
-        serde_json::to_vec(&value).expect("json"),
-    )
-    .expect("write");
-    for f in [
-        "stats-summary-node-a.json",
-        "stats-summary-node-b.json",
-        "stats-summary-node-c.json",
-    ] {
-        std::fs::copy(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/demo-cluster")
-                .join(f),
-            dir.path().join(f),
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo-cluster");
+    for entry in std::fs::read_dir(&demo).expect("demo dir") {
+        let path = entry.expect("entry").path();
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let value: Value = if path.extension().is_some_and(|e| e == "yaml") {
+            serde_saphyr::from_str(&text).expect("yaml")
+        } else {
+            serde_json::from_str(&text).expect("json")
+        };
+        std::fs::write(
+            dir.path().join(format!("{name}.json")),
+            serde_json::to_vec(&value).expect("json"),
         )
-        .expect("copy");
+        .expect("write");
     }
     let snapshot = dir.path().to_str().expect("utf-8 path");
     let out = rounds(&[
@@ -247,7 +254,7 @@ fn text_output_groups_by_playbook_and_ends_with_a_summary() {
     assert_eq!(
         text.lines().last(),
         Some(
-            "9 playbook(s), 9 due; 47 object(s) read; 9 finding(s); actions: 8 planned, 0 applied, 0 skipped, 0 failed."
+            "9 playbook(s), 9 due; 52 object(s) read; 9 finding(s); actions: 8 planned, 0 applied, 0 skipped, 0 failed."
         )
     );
 }

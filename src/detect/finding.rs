@@ -157,4 +157,47 @@ pub struct Finding {
     pub fingerprint: String,
     pub evidence: Evidence,
     pub message: String,
+    /// What was gathered around the finding for the people who get it: recent Events, the
+    /// previous container's log tail. Fetched for findings only, after detection.
+    #[serde(skip_serializing_if = "Context::is_empty")]
+    pub context: Context,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Context {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_tail: Option<LogTail>,
+}
+
+impl Context {
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.log_tail.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventSummary {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogTail {
+    pub container: String,
+    /// True when the lines are from the container's previous (crashed) run.
+    pub previous: bool,
+    pub lines: Vec<String>,
 }

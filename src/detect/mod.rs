@@ -17,7 +17,10 @@ mod oom_killed;
 mod pvc_usage;
 mod unschedulable;
 
-pub use finding::{Detection, Evidence, Finding, Owner, OwnerLink, Target, TargetKind};
+pub use finding::{
+    Context, Detection, EventSummary, Evidence, Finding, LogTail, Owner, OwnerLink, Target,
+    TargetKind,
+};
 
 use crate::objects::Object;
 use chrono::{DateTime, Utc};

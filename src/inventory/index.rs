@@ -2,7 +2,7 @@
 //! follow ownerReferences), claims and storage classes (for expandPvc), namespaces (for
 //! namespaceSelector). Pods and nodes are not kept: they are looked at once and dropped.
 
-use crate::objects::{Object, ObjectMeta, Pvc, StorageClass, Workload, WorkloadKind};
+use crate::objects::{Event, Object, ObjectMeta, Pvc, StorageClass, Workload, WorkloadKind};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Default)]
@@ -11,6 +11,8 @@ pub struct Index {
     pvcs: HashMap<(String, String), Pvc>,
     storage_classes: HashMap<String, StorageClass>,
     namespaces: HashMap<String, BTreeMap<String, String>>,
+    /// Events by the object they are about: (kind, namespace, name).
+    events: HashMap<(String, String, String), Vec<Event>>,
 }
 
 impl Index {
@@ -33,6 +35,14 @@ impl Index {
                 self.namespaces
                     .insert(meta.name.clone(), meta.labels.clone());
             }
+            Object::Event(e) => {
+                let o = &e.involved_object;
+                let ns = o.namespace.clone().unwrap_or_default();
+                self.events
+                    .entry((o.kind.clone(), ns, o.name.clone()))
+                    .or_default()
+                    .push((**e).clone());
+            }
             _ => {}
         }
     }
@@ -52,6 +62,14 @@ impl Index {
     /// Labels of a namespace, when the inventory has it.
     pub fn namespace_labels(&self, name: &str) -> Option<&BTreeMap<String, String>> {
         self.namespaces.get(name)
+    }
+
+    /// Events about an object (for cluster-scoped objects, events name no namespace).
+    pub fn events_about(&self, kind: &str, namespace: Option<&str>, name: &str) -> &[Event] {
+        let ns = namespace.unwrap_or_default().to_owned();
+        self.events
+            .get(&(kind.to_owned(), ns, name.to_owned()))
+            .map_or(&[], Vec::as_slice)
     }
 
     pub fn pvc_meta(&self, ns: &str, name: &str) -> Option<&ObjectMeta> {

@@ -164,6 +164,7 @@ pub(crate) mod testing {
             fingerprint: "sha256:00".into(),
             evidence: Evidence::default(),
             message: String::new(),
+            context: Default::default(),
         }
     }
 

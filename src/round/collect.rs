@@ -158,6 +158,7 @@ impl<'a> Collector<'a> {
                     fingerprint,
                     evidence: d.evidence,
                     message: d.message,
+                    context: Default::default(),
                 },
                 d.occurrences,
             ));

@@ -2,6 +2,7 @@
 //! everything after it is the same code.
 
 pub mod collect;
+pub mod context;
 
 use crate::api::Api;
 use crate::detect::{DetectContext, Finding, Reads};
@@ -73,7 +74,15 @@ pub fn plan_snapshot(
         .map(|p| format!("snapshot {}", p.display()))
         .collect::<Vec<_>>()
         .join(", ");
-    Ok(finish(playbooks, &due, collector, Vec::new(), source, opts))
+    let (mut findings, index, notes, objects) = collector.finish();
+    context::from_index(&mut findings, playbooks, &index);
+    Ok(report(
+        playbooks,
+        &due,
+        (findings, index, notes, objects),
+        source,
+        opts,
+    ))
 }
 
 /// Runs detection and planning against the API: lists what the due detectors read, then
@@ -114,7 +123,16 @@ pub async fn plan_live(
     let wanted = collector.wanted();
     live::resolve(api, &mut collector.index, wanted).await?;
     let source = format!("cluster {}", api.url());
-    Ok(finish(playbooks, &due, collector, notes, source, opts))
+    let (mut findings, index, mut more_notes, objects) = collector.finish();
+    context::fetch(api, &mut findings, playbooks, &mut notes).await;
+    notes.append(&mut more_notes);
+    Ok(report(
+        playbooks,
+        &due,
+        (findings, index, notes, objects),
+        source,
+        opts,
+    ))
 }
 
 fn due(playbooks: &[Loaded], now: DateTime<Utc>) -> Vec<bool> {
@@ -140,16 +158,13 @@ fn active<'a>(playbooks: &'a [Loaded], due: &[bool]) -> Vec<&'a Loaded> {
 }
 
 /// Findings → plan → report, the same for every inventory.
-fn finish(
+fn report(
     playbooks: &[Loaded],
     due: &[bool],
-    collector: Collector,
-    mut notes: Vec<String>,
+    (findings, index, notes, objects): (Vec<Finding>, Index, Vec<String>, usize),
     source: String,
     opts: &RoundOptions,
 ) -> RoundReport {
-    let (findings, index, mut more_notes, objects) = collector.finish();
-    notes.append(&mut more_notes);
     let actions = plan(playbooks, &findings, &index, opts.now);
     let entries: Vec<PlaybookEntry> = playbooks
         .iter()
