@@ -124,7 +124,7 @@ fn assert_same_round(live: &Value) {
         live["actions"], snapshot["actions"],
         "plans differ from the snapshot's"
     );
-    assert_eq!(live["findings"].as_array().map(Vec::len), Some(9));
+    assert_eq!(live["findings"].as_array().map(Vec::len), Some(10));
 }
 
 fn list_requests(server: &TestApiServer, path: &str) -> Vec<String> {
@@ -531,4 +531,77 @@ async fn findings_carry_the_crashed_container_log_tail_and_recent_events() {
         .filter(|f| f["target"]["container"].is_string())
         .count();
     assert_eq!(logs, with_container);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_context_flag_picks_the_kubeconfig_context() {
+    use rounds_test_apiserver::kubeconfig::{KubeconfigUser, kubeconfig_yaml};
+    let server = server().await;
+    server.add_token(
+        "nobody-token",
+        Identity::service_account("rounds", "nobody"),
+    );
+    let user = |name: &str, token: &str| KubeconfigUser {
+        name: name.into(),
+        token: token.into(),
+        namespace: "rounds".into(),
+    };
+    // The current context may list nothing; the named one is rounds' service account.
+    let text = kubeconfig_yaml(
+        &server.url(),
+        server.ca_pem(),
+        &[user("nobody", "nobody-token"), user("rounds-sa", SA_TOKEN)],
+    );
+    let home = tempfile::tempdir().expect("home");
+    let path = home.path().join("kubeconfig");
+    std::fs::write(&path, text).expect("kubeconfig");
+    let run = |context: Option<&'static str>| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_rounds"));
+        cmd.args(["plan", "--playbooks"])
+            .arg(repo("playbooks"))
+            .args(["--now", NOW, "--output", "json", "--kubeconfig"])
+            .arg(&path)
+            .env("HOME", home.path());
+        if let Some(c) = context {
+            cmd.args(["--context", c]);
+        }
+        cmd.output()
+    };
+    let current = run(None).await.expect("run");
+    assert_eq!(
+        current.status.code(),
+        Some(2),
+        "the current context is forbidden to list"
+    );
+    let named = run(Some("rounds-sa")).await.expect("run");
+    let report: Value = serde_json::from_slice(&named.stdout).expect("report");
+    assert_same_round(&report);
+    for out in [&current, &named] {
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !text.contains(SA_TOKEN) && !text.contains("nobody-token"),
+                "tokens never appear in output"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_rate_limited_on_the_client() {
+    let server = server().await;
+    // 4 requests a second with a burst of 8: the round's requests cannot all go at once.
+    let started = std::time::Instant::now();
+    let report = plan_with_kubeconfig(&server, SA_TOKEN, &["--qps", "4", "--page-size", "5"])
+        .await
+        .report();
+    let elapsed = started.elapsed();
+    assert_same_round(&report);
+    let requests = server.requests().records().len();
+    assert!(requests > 8, "{requests} requests");
+    let floor = std::time::Duration::from_millis(((requests - 4) as u64 * 1000) / 2);
+    assert!(
+        elapsed >= floor,
+        "{requests} requests at 2/s after a burst of 4 took only {elapsed:?}"
+    );
 }

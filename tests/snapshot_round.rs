@@ -46,7 +46,7 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     assert_eq!(r["kind"], "RoundReport");
     assert_eq!(r["mode"], "dry-run");
     assert_eq!(r["now"], "2026-11-22T10:00:00Z");
-    assert_eq!(r["playbooks"].as_array().map(Vec::len), Some(9));
+    assert_eq!(r["playbooks"].as_array().map(Vec::len), Some(10));
     for p in r["playbooks"].as_array().expect("playbooks") {
         let digest = p["digest"].as_str().expect("digest");
         assert!(
@@ -175,8 +175,14 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     );
     assert_eq!(findings_of(&r, "unschedulable-notify").len(), 1);
     assert!(findings_of(&r, "node-not-ready").is_empty());
-    assert_eq!(r["summary"]["findings"], 9);
-    assert_eq!(r["summary"]["planned"], 8);
+    let root = findings_of(&r, "node-filesystem-usage");
+    assert_eq!(root.len(), 1);
+    assert_eq!(
+        root[0]["message"],
+        "root filesystem is 97% full (97.0 GiB of 100.0 GiB)"
+    );
+    assert_eq!(r["summary"]["findings"], 10);
+    assert_eq!(r["summary"]["planned"], 9);
     assert_eq!(
         r["notes"],
         serde_json::json!(["ignored 1 object(s) of kind Service (v1): rounds does not read them"])
@@ -254,7 +260,7 @@ fn text_output_groups_by_playbook_and_ends_with_a_summary() {
     assert_eq!(
         text.lines().last(),
         Some(
-            "9 playbook(s), 9 due; 52 object(s) read; 9 finding(s); actions: 8 planned, 0 applied, 0 skipped, 0 failed."
+            "10 playbook(s), 10 due; 52 object(s) read; 10 finding(s); actions: 9 planned, 0 applied, 0 skipped, 0 failed."
         )
     );
 }
