@@ -598,10 +598,10 @@ async fn requests_are_rate_limited_on_the_client() {
     let elapsed = started.elapsed();
     assert_same_round(&report);
     let requests = server.requests().records().len();
-    assert!(requests > 8, "{requests} requests");
-    let floor = std::time::Duration::from_millis(((requests - 4) as u64 * 1000) / 2);
+    assert!(requests > 16, "{requests} requests");
+    let floor = std::time::Duration::from_millis(((requests - 8) as u64 * 1000) / 4);
     assert!(
         elapsed >= floor,
-        "{requests} requests at 2/s after a burst of 4 took only {elapsed:?}"
+        "{requests} requests at 4/s after a burst of 8 took only {elapsed:?}"
     );
 }
