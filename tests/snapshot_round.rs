@@ -11,24 +11,33 @@ fn rounds(args: &[&str]) -> std::process::Output {
         .expect("run rounds")
 }
 
-fn demo_report() -> Value {
+/// `rounds plan` on a snapshot with the bundled playbooks.
+fn plan(snapshot: &str, now: &str, output: &str) -> std::process::Output {
     let out = rounds(&[
         "plan",
         "--snapshot",
-        "tests/fixtures/demo-cluster",
+        snapshot,
         "--playbooks",
         "playbooks",
         "--now",
-        "2026-11-22T10:00:00Z",
+        now,
         "--output",
-        "json",
+        output,
     ]);
     assert!(
         out.status.success(),
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("a JSON report")
+    out
+}
+
+fn report(snapshot: &str, now: &str) -> Value {
+    serde_json::from_slice(&plan(snapshot, now, "json").stdout).expect("a JSON report")
+}
+
+fn demo_report() -> Value {
+    report("tests/fixtures/demo-cluster", "2026-11-22T10:00:00Z")
 }
 
 fn findings_of<'a>(r: &'a Value, playbook: &str) -> Vec<&'a Value> {
@@ -214,24 +223,10 @@ fn a_json_snapshot_gives_the_same_findings_as_yaml() {
         )
         .expect("write");
     }
-    let snapshot = dir.path().to_str().expect("utf-8 path");
-    let out = rounds(&[
-        "plan",
-        "--snapshot",
-        snapshot,
-        "--playbooks",
-        "playbooks",
-        "--now",
+    let from_json = report(
+        dir.path().to_str().expect("utf-8 path"),
         "2026-11-22T10:00:00Z",
-        "--output",
-        "json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
-    let from_json: Value = serde_json::from_slice(&out.stdout).expect("report");
     let from_yaml = demo_report();
     assert_eq!(from_json["findings"], from_yaml["findings"]);
     assert_eq!(from_json["actions"], from_yaml["actions"]);
@@ -239,18 +234,11 @@ fn a_json_snapshot_gives_the_same_findings_as_yaml() {
 
 #[test]
 fn text_output_groups_by_playbook_and_ends_with_a_summary() {
-    let out = rounds(&[
-        "plan",
-        "--snapshot",
+    let out = plan(
         "tests/fixtures/demo-cluster",
-        "--playbooks",
-        "playbooks",
-        "--now",
         "2026-11-22T10:00:00Z",
-        "--output",
         "text",
-    ]);
-    assert!(out.status.success());
+    );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     assert!(
         text.contains("playbook oom-raise-memory [warning oomKilled]"),
@@ -267,20 +255,7 @@ fn text_output_groups_by_playbook_and_ends_with_a_summary() {
 
 #[test]
 fn a_playbook_that_is_not_due_detects_nothing() {
-    let r: Value = {
-        let out = rounds(&[
-            "plan",
-            "--snapshot",
-            "tests/fixtures/demo-cluster",
-            "--playbooks",
-            "playbooks",
-            "--now",
-            "2026-11-22T10:17:00Z",
-            "--output",
-            "json",
-        ]);
-        serde_json::from_slice(&out.stdout).expect("report")
-    };
+    let r = report("tests/fixtures/demo-cluster", "2026-11-22T10:17:00Z");
     let evicted = r["playbooks"]
         .as_array()
         .expect("playbooks")
@@ -353,4 +328,19 @@ fn exit_codes_follow_the_contract() {
     assert_eq!(schema.status.code(), Some(0));
     let schema: Value = serde_json::from_slice(&schema.stdout).expect("schema is JSON");
     assert_eq!(schema["title"], "Playbook");
+}
+
+#[test]
+fn apply_is_refused_until_the_executor_exists() {
+    let out = rounds(&[
+        "run",
+        "--apply",
+        "--kubeconfig",
+        "/nonexistent",
+        "--playbooks",
+        "playbooks",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("this build cannot apply changes yet"));
+    assert!(out.stdout.is_empty(), "no report claims an apply");
 }

@@ -34,6 +34,14 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
             "--apply cannot be used with --snapshot: a snapshot is a copy, there is nothing to change".into(),
         ));
     }
+    if mode == Mode::Apply {
+        // Refuse rather than report "apply" for a round that changes nothing.
+        return Err(CommandError::Invalid(
+            "this build cannot apply changes yet: the guarded executor is not part of it; \
+             run without --apply (and with mode: dryRun) for a dry run"
+                .into(),
+        ));
+    }
     round_on_snapshot(&args.round, &prepared, mode)
 }
 
