@@ -9,8 +9,8 @@ use std::path::PathBuf;
     version,
     about = "Scheduled, guarded remediation rounds through a Kubernetes cluster.",
     long_about = "rounds makes one remediation round and exits: it reads the cluster (or a snapshot \
-of it), runs the detectors of the playbooks that are due, plans the remediations, lets guards \
-decide, and reports. Dry-run is the default: nothing changes unless you ask for --apply.\n\n\
+of it), runs the detectors of the playbooks that are due, plans the exact requests its \
+remediations would send, and reports. Dry-run is the default.\n\n\
 Exit codes: 0 done; 1 invalid input or config; 2 could not run; 3 done, but an action or a \
 notification failed.",
     after_help = "Examples:\n  rounds plan --snapshot tests/fixtures/demo-cluster --playbooks playbooks\n  \
@@ -23,9 +23,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Detect, plan and apply guards, but never write and never notify.
+    /// Detect and plan; never writes, never notifies.
     Plan(RoundArgs),
-    /// Make a whole round (detect, plan, guards, execute, notify, report).
+    /// Make a whole round. The executor and notifications are not built yet: today it plans
+    /// like `plan`, and --apply is refused.
     Run(RunArgs),
     /// Check playbooks (and runner configs); print every error as file:line:col.
     Validate(ValidateArgs),
