@@ -605,3 +605,36 @@ async fn requests_are_rate_limited_on_the_client() {
         "{requests} requests at 4/s after a burst of 8 took only {elapsed:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_kubelet_costs_one_request_and_a_note() {
+    let server = server().await;
+    server
+        .faults()
+        .add(FaultRule::new(
+            "GET",
+            "/api/v1/nodes/node-c/proxy/stats/summary",
+            FaultAction::status(503),
+        ))
+        .expect("fault");
+    let report = plan_with_kubeconfig(&server, SA_TOKEN, &[]).await.report();
+    assert_same_round(&report);
+    assert_eq!(
+        server.requests().count("GET", "/api/v1/nodes/node-c/proxy"),
+        1,
+        "no retry of evidence on 503"
+    );
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        notes.iter().any(
+            |n| n.starts_with("no kubelet stats summary from 1 of 3 node(s)")
+                && n.contains("node node-c")
+        ),
+        "{notes:?}"
+    );
+}

@@ -50,6 +50,32 @@ pub struct Api {
     log: Mutex<Vec<Made>>,
 }
 
+/// Which failures a request retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Throttling, server errors and cut connections, until the round deadline.
+    UntilDeadline,
+    /// Throttling and cut connections only.
+    OnlyThrottling,
+}
+
+impl Retry {
+    fn retries(self, e: &ApiError) -> bool {
+        match self {
+            Self::UntilDeadline => true,
+            Self::OnlyThrottling => !matches!(e, ApiError::Status { code, .. } if *code != 429),
+        }
+    }
+}
+
+fn not_found_is_none(result: Result<String, ApiError>) -> Result<Option<String>, ApiError> {
+    match result {
+        Ok(text) => Ok(Some(text)),
+        Err(ApiError::NotServed { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Backoff for transient failures: doubles from 200ms up to 5s.
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -100,11 +126,24 @@ impl Api {
 
     /// GET a path; `Ok(None)` when it answers 404 (the object does not exist).
     pub async fn get(&self, path: &str, op: Operation<'_>) -> Result<Option<String>, ApiError> {
-        match self.send(Method::GET, path, None, None, op).await {
-            Ok(text) => Ok(Some(text)),
-            Err(ApiError::NotServed { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
+        not_found_is_none(
+            self.send_with(Method::GET, path, None, None, op, Retry::UntilDeadline)
+                .await,
+        )
+    }
+
+    /// GET evidence that a round can do without (kubelet summaries, logs, Events): throttling
+    /// and cut connections are retried, but a server error answers at once, so a cluster with
+    /// many unreachable kubelets cannot spend the round's deadline on them.
+    pub async fn get_evidence(
+        &self,
+        path: &str,
+        op: Operation<'_>,
+    ) -> Result<Option<String>, ApiError> {
+        not_found_is_none(
+            self.send_with(Method::GET, path, None, None, op, Retry::OnlyThrottling)
+                .await,
+        )
     }
 
     /// GET a collection path that must exist.
@@ -121,6 +160,19 @@ impl Api {
         content_type: Option<&str>,
         body: Option<Vec<u8>>,
         op: Operation<'_>,
+    ) -> Result<String, ApiError> {
+        self.send_with(method, path, content_type, body, op, Retry::UntilDeadline)
+            .await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
+        op: Operation<'_>,
+        retry: Retry,
     ) -> Result<String, ApiError> {
         let what = format!("{method} {path}");
         let mut backoff = FIRST_BACKOFF;
@@ -158,7 +210,7 @@ impl Api {
                 }
                 Err((status, e)) => {
                     self.record(&method, path, status);
-                    if !e.is_transient() {
+                    if !e.is_transient() || !retry.retries(&e) {
                         return Err(e);
                     }
                     tracing::warn!(request = %what, attempt, error = %e, "Retrying a failed request.");

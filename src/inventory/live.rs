@@ -182,11 +182,14 @@ pub async fn stats_summaries(
     let fetches = futures::stream::iter(nodes.iter().map(|node| async move {
         let path = format!("/api/v1/nodes/{node}/proxy/stats/summary");
         let op = Operation::new("get", "nodes/proxy", None);
-        (node, api.get(&path, op).await)
+        (node, api.get_evidence(&path, op).await)
     }))
     .buffered(CONCURRENCY)
     .collect::<Vec<_>>()
     .await;
+    // Nodes without a summary are grouped into one note: with hundreds of unreachable
+    // kubelets, a line each would bury the report.
+    let mut missing: Vec<(String, String)> = Vec::new();
     for (node, result) in fetches {
         match result {
             Ok(Some(text)) => match serde_json::from_str::<Value>(&text)
@@ -194,14 +197,19 @@ pub async fn stats_summaries(
                 .and_then(|v| objects::decode(v).map_err(|e| e.to_string()))
             {
                 Ok(d) => sink(d),
-                Err(e) => notes.push(format!(
-                    "the stats summary of node {node} is unreadable: {e}"
-                )),
+                Err(e) => missing.push((node.clone(), format!("unreadable: {e}"))),
             },
-            Ok(None) => notes.push(format!("node {node} has no stats summary (404)")),
+            Ok(None) => missing.push((node.clone(), "404 Not Found".into())),
             Err(e @ ApiError::Forbidden { .. }) => return Err(e.into()),
-            Err(e) => notes.push(format!("no stats summary from node {node}: {e}")),
+            Err(e) => missing.push((node.clone(), e.to_string())),
         }
+    }
+    if let Some((node, why)) = missing.first() {
+        notes.push(format!(
+            "no kubelet stats summary from {} of {} node(s), so their disk usage was not checked; first: node {node}: {why}",
+            missing.len(),
+            nodes.len()
+        ));
     }
     Ok(())
 }

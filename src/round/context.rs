@@ -110,7 +110,7 @@ async fn fetch_events(api: &Api, f: &Finding) -> Result<Vec<EventSummary>, ApiEr
         t.name
     );
     let Some(text) = api
-        .get(&path, Operation::new("list", "events", Some(ns)))
+        .get_evidence(&path, Operation::new("list", "events", Some(ns)))
         .await?
     else {
         return Ok(Vec::new());
@@ -145,7 +145,7 @@ async fn fetch_log(api: &Api, f: &Finding, lines: u32) -> Result<Option<LogTail>
         if previous { "&previous=true" } else { "" }
     );
     match api
-        .get(&path, Operation::new("get", "pods/log", Some(ns)))
+        .get_evidence(&path, Operation::new("get", "pods/log", Some(ns)))
         .await
     {
         Ok(Some(text)) => Ok(Some(LogTail {
