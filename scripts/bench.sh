@@ -8,6 +8,7 @@
 #   REPEAT=3          runs per command; the median is reported
 #   SEED=1            generator seed
 #   KEEP=1            keep the temp dir with the snapshots and reports
+#   LIVE=0            skip the live part (rounds against the test API server vs kubectl | jq)
 #   CARGO_TARGET_DIR  where cargo builds (default: the repo's target/)
 set -euo pipefail
 
@@ -35,7 +36,7 @@ need_pkg python3 python3
 
 # --- build ------------------------------------------------------------------------------------
 log "building rounds (release) in $TARGET"
-(cd "$REPO" && CARGO_TARGET_DIR=$TARGET cargo build --release --quiet)
+(cd "$REPO" && CARGO_TARGET_DIR=$TARGET cargo build --release --quiet -p rounds -p rounds-test-apiserver)
 [ -x "$ROUNDS" ] || die "no binary at $ROUNDS"
 
 # --- snapshots: outside the repo; both formats at once (two cores) --------------------------
@@ -103,6 +104,23 @@ run rounds json "$ROUNDS" plan --snapshot "$JSON" --playbooks "$REPO/playbooks" 
 run jq json jq "$JQ_FILTER" "$JSON"
 run python json python3 -c "$PY_FILTER" "$JSON"
 
+# --- live: the same cluster behind the test API server (HTTPS, paginated lists) -------------
+# rounds lists pods, nodes and jobs in pages and fetches evidence for findings; the peer is the
+# script users write: `kubectl get pods -A -o json | jq`.
+if [ "${LIVE:-1}" = 1 ]; then
+    need_pkg kubectl kubectl
+    log "starting the test API server on the JSON snapshot"
+    "$TARGET/release/rounds-test-apiserver" --snapshot "$JSON" --kubeconfig "$WORK/kubeconfig" >"$WORK/server.url" 2>"$WORK/server.err" &
+    SERVER=$!
+    trap 'kill $SERVER 2>/dev/null || true; [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"' EXIT
+    for _ in $(seq 600); do [ -s "$WORK/kubeconfig" ] && break; kill -0 $SERVER || die "the test API server died"; sleep 0.5; done
+    [ -s "$WORK/kubeconfig" ] || die "the test API server did not start"
+    mkdir -p "$WORK/home"
+    run rounds live "$ROUNDS" plan --kubeconfig "$WORK/kubeconfig" --playbooks "$REPO/playbooks" --now "$NOW" --output json --qps 1000
+    run kubectl+jq live env HOME="$WORK/home" sh -c "kubectl --kubeconfig '$WORK/kubeconfig' get pods -A -o json | jq '$JQ_FILTER'"
+    kill $SERVER
+fi
+
 # --- report: medians and ratios --------------------------------------------------------------
 python3 - "$RESULTS" "$PODS" "$REPEAT" "$(mib "$YAML")" "$(mib "$JSON")" <<'EOF'
 import statistics, sys
@@ -124,5 +142,9 @@ for inp in ("yaml", "json"):
     for peer in ("jq", "python"):
         ps, pm = med[(peer, "json")]
         print(f"{'rounds ' + inp + ' / ' + peer + ' json':<30} {rs / ps:>10.2f} {rm / pm:>13.3f}")
+if ("rounds", "live") in med:
+    rs, rm = med[("rounds", "live")]
+    ps, pm = med[("kubectl+jq", "live")]
+    print(f"{'rounds live / kubectl+jq live':<30} {rs / ps:>10.2f} {rm / pm:>13.3f}")
 EOF
 log "done in $((SECONDS - START))s"
