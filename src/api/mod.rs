@@ -126,10 +126,7 @@ impl Api {
 
     /// GET a path; `Ok(None)` when it answers 404 (the object does not exist).
     pub async fn get(&self, path: &str, op: Operation<'_>) -> Result<Option<String>, ApiError> {
-        not_found_is_none(
-            self.send_with(Method::GET, path, None, None, op, Retry::UntilDeadline)
-                .await,
-        )
+        not_found_is_none(self.get_with(path, op, Retry::UntilDeadline).await)
     }
 
     /// GET evidence that a round can do without (kubelet summaries, logs, Events): throttling
@@ -140,40 +137,23 @@ impl Api {
         path: &str,
         op: Operation<'_>,
     ) -> Result<Option<String>, ApiError> {
-        not_found_is_none(
-            self.send_with(Method::GET, path, None, None, op, Retry::OnlyThrottling)
-                .await,
-        )
+        not_found_is_none(self.get_with(path, op, Retry::OnlyThrottling).await)
     }
 
     /// GET a collection path that must exist.
     pub async fn list(&self, path: &str, op: Operation<'_>) -> Result<String, ApiError> {
-        self.send(Method::GET, path, None, None, op).await
+        self.get_with(path, op, Retry::UntilDeadline).await
     }
 
-    /// Sends a request, retrying transient failures with backoff (and Retry-After) until the
-    /// round deadline.
-    pub async fn send(
+    /// A GET, rate-limited and retried as `retry` says, within the round deadline. (Rounds only
+    /// reads so far; writes come with the executor.)
+    async fn get_with(
         &self,
-        method: Method,
         path: &str,
-        content_type: Option<&str>,
-        body: Option<Vec<u8>>,
-        op: Operation<'_>,
-    ) -> Result<String, ApiError> {
-        self.send_with(method, path, content_type, body, op, Retry::UntilDeadline)
-            .await
-    }
-
-    async fn send_with(
-        &self,
-        method: Method,
-        path: &str,
-        content_type: Option<&str>,
-        body: Option<Vec<u8>>,
         op: Operation<'_>,
         retry: Retry,
     ) -> Result<String, ApiError> {
+        let method = Method::GET;
         let what = format!("{method} {path}");
         let mut backoff = FIRST_BACKOFF;
         let mut last = String::new();
@@ -189,12 +169,10 @@ impl Api {
             {
                 return Err(deadline_hit(&last));
             }
-            let mut req = Request::builder().method(method.clone()).uri(path);
-            if let Some(ct) = content_type {
-                req = req.header(http::header::CONTENT_TYPE, ct);
-            }
-            let req = req
-                .body(kube::client::Body::from(body.clone().unwrap_or_default()))
+            let req = Request::builder()
+                .method(method.clone())
+                .uri(path)
+                .body(kube::client::Body::empty())
                 .map_err(|e| ApiError::Config(format!("bad request {what}: {e}")))?;
             let outcome =
                 match tokio::time::timeout(self.remaining(), self.attempt(req, path, &what, op))

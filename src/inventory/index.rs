@@ -17,23 +17,21 @@ pub struct Index {
 
 impl Index {
     /// Keeps what later steps need from an object.
-    pub fn add(&mut self, object: &Object) {
+    pub fn add(&mut self, object: Object) {
         match object {
             Object::Workload(w) => {
                 let key = (w.kind, w.namespace().to_owned(), w.metadata.name.clone());
-                self.workloads.insert(key, (**w).clone());
+                self.workloads.insert(key, *w);
             }
             Object::Pvc(p) => {
                 let key = (p.namespace().to_owned(), p.metadata.name.clone());
-                self.pvcs.insert(key, (**p).clone());
+                self.pvcs.insert(key, *p);
             }
             Object::StorageClass(c) => {
-                self.storage_classes
-                    .insert(c.metadata.name.clone(), (**c).clone());
+                self.storage_classes.insert(c.metadata.name.clone(), *c);
             }
             Object::Namespace(meta) => {
-                self.namespaces
-                    .insert(meta.name.clone(), meta.labels.clone());
+                self.namespaces.insert(meta.name, meta.labels);
             }
             Object::Event(e) => {
                 let o = &e.involved_object;
@@ -41,7 +39,7 @@ impl Index {
                 self.events
                     .entry((o.kind.clone(), ns, o.name.clone()))
                     .or_default()
-                    .push((**e).clone());
+                    .push(*e);
             }
             _ => {}
         }

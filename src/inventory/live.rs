@@ -260,7 +260,7 @@ pub async fn resolve(api: &Api, index: &mut Index, wanted: Wanted) -> Result<(),
             {
                 pending.push((w.namespace().to_owned(), next.clone()));
             }
-            index.add(&object);
+            index.add(object);
         }
     }
     let claims = fetch_all(
@@ -281,7 +281,7 @@ pub async fn resolve(api: &Api, index: &mut Index, wanted: Wanted) -> Result<(),
         {
             classes.insert(c.clone());
         }
-        index.add(&object);
+        index.add(object);
     }
     let others = fetch_all(
         api,
@@ -304,7 +304,7 @@ pub async fn resolve(api: &Api, index: &mut Index, wanted: Wanted) -> Result<(),
     )
     .await?;
     for object in others.into_iter().flatten() {
-        index.add(&object);
+        index.add(object);
     }
     Ok(())
 }

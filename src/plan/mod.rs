@@ -175,7 +175,7 @@ pub(crate) mod testing {
         for d in docs {
             if let crate::objects::Decoded::Object(o) = crate::objects::decode(d).expect("decodes")
             {
-                index.add(&o);
+                index.add(o);
             }
         }
         index

@@ -9,6 +9,15 @@ use crate::playbook::scope::NamespaceLabels;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// What a pass over the inventory gave: findings in playbook order, the index later steps
+/// read, notes for the report, and how many objects were read.
+pub struct Collected {
+    pub findings: Vec<Finding>,
+    pub index: Index,
+    pub notes: Vec<String>,
+    pub objects: usize,
+}
+
 pub struct Collector<'a> {
     playbooks: Vec<&'a Loaded>,
     ctx: DetectContext,
@@ -50,22 +59,32 @@ impl<'a> Collector<'a> {
             }
         };
         self.objects += 1;
-        self.index.add(&object);
         let reads = match &object {
-            Object::Pod(_) => Reads::Pods,
-            Object::Node(_) => Reads::Nodes,
-            Object::Workload(w) if w.kind == WorkloadKind::Job => Reads::Jobs,
-            Object::StatsSummary(s) => Reads::disk(s.origin),
-            _ => return,
+            Object::Pod(_) => Some(Reads::Pods),
+            Object::Node(_) => Some(Reads::Nodes),
+            Object::Workload(w) if w.kind == WorkloadKind::Job => Some(Reads::Jobs),
+            Object::StatsSummary(s) => Some(Reads::disk(s.origin)),
+            _ => None,
         };
-        let mut found = Vec::new();
-        for (i, p) in self.playbooks.iter().enumerate() {
-            let detector = p.playbook.spec.detect.imp();
-            if detector.reads() != reads {
-                continue;
+        if let Some(reads) = reads {
+            let mut found = Vec::new();
+            for (i, p) in self.playbooks.iter().enumerate() {
+                let detector = p.playbook.spec.detect.imp();
+                if detector.reads() != reads {
+                    continue;
+                }
+                detector.detect(&object, &self.ctx, &mut found);
+                self.detections.extend(found.drain(..).map(|d| (i, d)));
             }
-            detector.detect(&object, &self.ctx, &mut found);
-            self.detections.extend(found.drain(..).map(|d| (i, d)));
+        }
+        // Detectors are done with it; the index keeps what later steps need, without a copy.
+        self.index.add(object);
+    }
+
+    /// Objects from other sources (disk usage from Prometheus).
+    pub fn accept_all(&mut self, objects: &[Object]) {
+        for o in objects {
+            self.accept(Decoded::Object(o.clone()));
         }
     }
 
@@ -101,9 +120,8 @@ impl<'a> Collector<'a> {
             .any(|p| p.playbook.spec.scope.namespace_selector.is_some())
     }
 
-    /// Applies scope, owners, per-owner thresholds and fingerprints. Returns the findings in
-    /// playbook order, and notes for the report.
-    pub fn finish(self) -> (Vec<Finding>, Index, Vec<String>, usize) {
+    /// Applies scope, owners, per-owner thresholds and fingerprints.
+    pub fn finish(self) -> Collected {
         let mut notes: Vec<String> = self
             .ignored
             .iter()
@@ -189,12 +207,12 @@ impl<'a> Collector<'a> {
             .map(|(i, f, _)| (i, f))
             .collect();
         kept.sort_by(|(a, fa), (b, fb)| a.cmp(b).then_with(|| fa.target.cmp(&fb.target)));
-        (
-            kept.into_iter().map(|(_, f)| f).collect(),
-            self.index,
+        Collected {
+            findings: kept.into_iter().map(|(_, f)| f).collect(),
+            index: self.index,
             notes,
-            self.objects,
-        )
+            objects: self.objects,
+        }
     }
 }
 

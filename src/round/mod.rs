@@ -14,7 +14,7 @@ use crate::plan::{PlanContext, Step};
 use crate::playbook::Loaded;
 use crate::report::{ActionEntry, ActionStatus, PlaybookEntry, RoundReport, Summary};
 use chrono::{DateTime, Utc};
-use collect::Collector;
+use collect::{Collected, Collector};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -65,24 +65,16 @@ pub fn plan_snapshot(
             snapshot::read_file(&file, &mut |d| collector.accept(d))?;
         }
     }
-    for o in &opts.extra {
-        collector.accept(Decoded::Object(o.clone()));
-    }
+    collector.accept_all(&opts.extra);
     let source = opts
         .snapshot
         .iter()
         .map(|p| format!("snapshot {}", p.display()))
         .collect::<Vec<_>>()
         .join(", ");
-    let (mut findings, index, notes, objects) = collector.finish();
-    context::from_index(&mut findings, playbooks, &index);
-    Ok(report(
-        playbooks,
-        &due,
-        (findings, index, notes, objects),
-        source,
-        opts,
-    ))
+    let mut collected = collector.finish();
+    context::from_index(&mut collected.findings, playbooks, &collected.index);
+    Ok(report(playbooks, &due, collected, source, opts))
 }
 
 /// Runs detection and planning against the API: lists what the due detectors read, then
@@ -117,22 +109,15 @@ pub async fn plan_live(
     if wants_summaries {
         live::stats_summaries(api, &nodes, &mut |d| collector.accept(d), &mut notes).await?;
     }
-    for o in &opts.extra {
-        collector.accept(Decoded::Object(o.clone()));
-    }
+    collector.accept_all(&opts.extra);
     let wanted = collector.wanted();
     live::resolve(api, &mut collector.index, wanted).await?;
     let source = format!("cluster {}", api.url());
-    let (mut findings, index, mut more_notes, objects) = collector.finish();
-    context::fetch(api, &mut findings, playbooks, &mut notes).await;
-    notes.append(&mut more_notes);
-    Ok(report(
-        playbooks,
-        &due,
-        (findings, index, notes, objects),
-        source,
-        opts,
-    ))
+    let mut collected = collector.finish();
+    context::fetch(api, &mut collected.findings, playbooks, &mut notes).await;
+    notes.append(&mut collected.notes);
+    collected.notes = notes;
+    Ok(report(playbooks, &due, collected, source, opts))
 }
 
 fn due(playbooks: &[Loaded], now: DateTime<Utc>) -> Vec<bool> {
@@ -161,7 +146,12 @@ fn active<'a>(playbooks: &'a [Loaded], due: &[bool]) -> Vec<&'a Loaded> {
 fn report(
     playbooks: &[Loaded],
     due: &[bool],
-    (findings, index, notes, objects): (Vec<Finding>, Index, Vec<String>, usize),
+    Collected {
+        findings,
+        index,
+        notes,
+        objects,
+    }: Collected,
     source: String,
     opts: &RoundOptions,
 ) -> RoundReport {
