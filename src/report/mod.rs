@@ -81,7 +81,12 @@ pub struct ActionEntry {
 pub struct NotificationEntry {
     pub channel: String,
     pub tier: &'static str,
+    /// sent | suppressed | failed | fallback | dry-run
     pub status: &'static str,
+    pub attempts: u32,
+    /// Why delivery failed, without secrets (URLs are stripped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
