@@ -25,8 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Detect and plan; never writes, never notifies.
     Plan(RoundArgs),
-    /// Make a whole round. The executor and notifications are not built yet: today it plans
-    /// like `plan`, and --apply is refused.
+    /// Make a whole round: dry-run by default (every change sent with dryRun=All), --apply to
+    /// make the changes every guard allows.
     Run(RunArgs),
     /// Check playbooks (and runner configs); print every error as file:line:col.
     Validate(ValidateArgs),
@@ -72,6 +72,10 @@ pub struct RoundArgs {
     /// Prometheus base URL for detectors with `source: prometheus` (overrides the config).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
+    /// A ledger file for a snapshot round (the JSON of the ledger ConfigMap's ledger.json), so
+    /// cooldowns are checked; read only.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
     /// Client-side limit on API requests per second.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub qps: u32,

@@ -53,7 +53,7 @@ fn findings_of<'a>(r: &'a Value, playbook: &str) -> Vec<&'a Value> {
 fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     let r = demo_report();
     assert_eq!(r["kind"], "RoundReport");
-    assert_eq!(r["mode"], "dry-run");
+    assert_eq!(r["mode"], "plan");
     assert_eq!(r["now"], "2026-11-22T10:00:00Z");
     assert_eq!(r["playbooks"].as_array().map(Vec::len), Some(10));
     for p in r["playbooks"].as_array().expect("playbooks") {
@@ -100,7 +100,8 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     assert_eq!(a["status"], "planned");
     assert_eq!(
         a["target"],
-        serde_json::json!({"kind": "Deployment", "namespace": "shop", "name": "api"})
+        serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop",
+            "name": "api", "uid": "7e2638d2-ad9b-4837-2c46-aa5a179f3b4c"})
     );
     assert_eq!(a["findings"].as_array().map(Vec::len), Some(2));
     assert_eq!(a["patch"]["method"], "PATCH");
@@ -113,11 +114,29 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
         "application/strategic-merge-patch+json"
     );
     assert_eq!(
-        a["patch"]["body"],
-        serde_json::json!({"spec": {"template": {"spec": {"containers": [
+        a["patch"]["body"]["spec"],
+        serde_json::json!({"template": {"spec": {"containers": [
             {"name": "api", "resources": {"limits": {"memory": "384Mi"}}}
-        ]}}}})
+        ]}}})
     );
+    // Against the version read, so a Deployment changed since is re-read first; and rounds'
+    // audit annotation goes in the same write.
+    let meta = &a["patch"]["body"]["metadata"];
+    assert!(meta["resourceVersion"].is_string(), "{meta}");
+    let stamp: Value = serde_json::from_str(
+        meta["annotations"]["rounds.dev/last-remediation"]
+            .as_str()
+            .expect("stamp"),
+    )
+    .expect("stamp is JSON");
+    assert_eq!(
+        stamp,
+        serde_json::json!({"time": "2026-11-22T10:00:00Z", "runId": r["runId"],
+            "playbook": "oom-raise-memory", "action": "raiseMemoryLimit"})
+    );
+    // Plan rounds hold every write back with the mode guard, and say what the others said.
+    assert_eq!(a["verdicts"][0]["guard"], "mode");
+    assert_eq!(a["verdicts"][0]["verdict"], "skip");
 
     // Crash loop in payments, not the one in kube-system (out of scope).
     let crash = findings_of(&r, "crashloop-restart");
@@ -151,8 +170,8 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
         .find(|a| a["action"] == "cordonNode")
         .expect("cordon planned");
     assert_eq!(
-        cordon["patch"]["body"],
-        serde_json::json!({"spec": {"unschedulable": true}})
+        cordon["patch"]["body"]["spec"],
+        serde_json::json!({"unschedulable": true})
     );
 
     // Nearly full claim, expandable class: 20Gi -> 30Gi. The half-full archive claim is quiet.
@@ -331,7 +350,7 @@ fn exit_codes_follow_the_contract() {
 }
 
 #[test]
-fn apply_is_refused_until_the_executor_exists() {
+fn an_apply_round_that_cannot_reach_the_api_reports_nothing() {
     let out = rounds(&[
         "run",
         "--apply",
@@ -340,7 +359,7 @@ fn apply_is_refused_until_the_executor_exists() {
         "--playbooks",
         "playbooks",
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("this build cannot apply changes yet"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kubeconfig /nonexistent"));
     assert!(out.stdout.is_empty(), "no report claims an apply");
 }

@@ -2,7 +2,7 @@
 
 use super::Exit;
 use crate::cli::{OutputFormat, ValidateArgs};
-use crate::playbook::{self, Diagnostic};
+use crate::playbook::Diagnostic;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -35,7 +35,7 @@ pub fn validate(args: &ValidateArgs) -> Exit {
         })
         .collect();
     let (loaded, errors) = if missing.is_empty() {
-        match playbook::load_with_configs(&args.paths) {
+        match crate::config::load_with_playbooks(&args.paths) {
             Ok(l) => (l, Vec::new()),
             Err(e) => (Vec::new(), e),
         }

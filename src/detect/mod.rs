@@ -5,6 +5,7 @@
 //! an `EXPLAIN` text, tests) implementing [`Detect`], and one line in [`detectors!`] below.
 
 pub mod finding;
+pub(crate) mod util;
 
 mod crash_loop_back_off;
 mod disk_pressure;
@@ -18,7 +19,7 @@ mod pvc_usage;
 mod unschedulable;
 
 pub use finding::{
-    Context, Detection, EventSummary, Evidence, Finding, LogTail, Owner, OwnerLink, Target,
+    Context, Detection, EventSummary, Evidence, Facts, Finding, LogTail, Owner, OwnerLink, Target,
     TargetKind,
 };
 
@@ -101,40 +102,4 @@ detectors! {
     "jobFailed" => JobFailed(job_failed::JobFailed),
     "pvcUsage" => PvcUsage(pvc_usage::PvcUsage),
     "nodeFilesystemUsage" => NodeFilesystemUsage(node_filesystem_usage::NodeFilesystemUsage),
-}
-
-/// Shared helpers for detectors.
-pub(crate) mod util {
-    use crate::objects::Timestamp;
-    use chrono::{DateTime, Utc};
-
-    /// True when `since` is at least `min` before `now`. An unreadable or missing time counts
-    /// as old enough: the condition is there, and hiding it would be the unsafe choice.
-    pub fn lasted(since: Option<&Timestamp>, min: chrono::Duration, now: DateTime<Utc>) -> bool {
-        match since.and_then(Timestamp::time) {
-            Some(t) => now - t >= min,
-            None => true,
-        }
-    }
-
-    #[cfg(test)]
-    pub fn pod(yaml: &str) -> crate::objects::Object {
-        object(yaml)
-    }
-
-    #[cfg(test)]
-    pub fn object(yaml: &str) -> crate::objects::Object {
-        let value: serde_json::Value = serde_saphyr::from_str(yaml).expect("test YAML");
-        match crate::objects::decode(value).expect("decodes") {
-            crate::objects::Decoded::Object(o) => o,
-            other => panic!("not an object: {other:?}"),
-        }
-    }
-
-    #[cfg(test)]
-    pub fn at(t: &str) -> super::DetectContext {
-        super::DetectContext {
-            now: DateTime::parse_from_rfc3339(t).expect("time").to_utc(),
-        }
-    }
 }

@@ -1,10 +1,10 @@
 //! `deletePod`: delete a pod so its controller recreates it.
 
-use super::{JSON, PlanAction, PlanContext, Request, Skip, Step, target};
+use super::{PlanAction, PlanContext, Refusal, Step, target};
+use crate::api::request::Request;
 use crate::detect::{Finding, TargetKind};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -27,25 +27,12 @@ impl PlanAction for DeletePod {
         &[TargetKind::Pod]
     }
 
-    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, (super::ObjectRef, Skip)> {
-        let (pod, path) = target::pod(f)?;
+    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, Refusal> {
+        let pod = target::pod(f)?;
         Ok(Step {
             summary: format!("delete {}", pod.display()),
+            request: Some(Request::delete(&pod, self.grace_period_seconds)),
             target: pod,
-            request: Some(delete_request(path, self.grace_period_seconds)),
         })
-    }
-}
-
-pub(super) fn delete_request(path: String, grace: Option<u32>) -> Request {
-    let mut body = json!({"apiVersion": "v1", "kind": "DeleteOptions"});
-    if let Some(g) = grace {
-        body["gracePeriodSeconds"] = json!(g);
-    }
-    Request {
-        method: "DELETE",
-        path,
-        content_type: Some(JSON),
-        body: Some(body),
     }
 }

@@ -67,17 +67,22 @@ pub fn playbook_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 
 /// Loads and validates every playbook under `paths`. Returns all problems of all files together.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
-    load_documents(paths, false)
+    load_documents(paths, &[])
 }
 
-/// Like [`load`], but runner configs (`kind: RunnerConfig`) among the files are checked too,
-/// for `rounds validate`.
-pub fn load_with_configs(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
-    load_documents(paths, true)
+/// Checks a document of another kind found among playbooks (the runner config, for
+/// `rounds validate`): its `kind` and how to check it.
+pub type OtherKind<'a> = (&'a str, &'a dyn Fn(&Source, &tree::Node) -> Vec<Diagnostic>);
+
+/// Like [`load`], but documents of the `others` kinds are checked by their own checker.
+pub fn load_with_others(
+    paths: &[PathBuf],
+    others: &[OtherKind],
+) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
+    load_documents(paths, others)
 }
 
-fn load_documents(paths: &[PathBuf], accept_configs: bool) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
-    let config_schema = crate::config::schema();
+fn load_documents(paths: &[PathBuf], others: &[OtherKind]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
     let schema = schema();
     let mut loaded = Vec::new();
     let mut problems = Vec::new();
@@ -107,13 +112,9 @@ fn load_documents(paths: &[PathBuf], accept_configs: bool) -> Result<Vec<Loaded>
             };
             for doc in docs {
                 let kind = doc.get("kind").map(|k| k.to_json());
-                if accept_configs && kind.as_ref().and_then(|k| k.as_str()) == Some("RunnerConfig")
-                {
-                    if let Err(mut d) =
-                        source.typed::<crate::config::RunnerConfig>(&config_schema, &doc)
-                    {
-                        problems.append(&mut d);
-                    }
+                let kind = kind.as_ref().and_then(|k| k.as_str());
+                if let Some((_, check)) = others.iter().find(|(k, _)| Some(*k) == kind) {
+                    problems.extend(check(&source, &doc));
                     continue;
                 }
                 let playbook: Playbook = match source.typed(&schema, &doc) {

@@ -1,6 +1,7 @@
 //! Turns a stream of objects into findings: every due playbook's detector looks at each object
 //! once as it arrives; afterwards scope, owners, thresholds and fingerprints are applied.
 
+use super::context::NodeCounts;
 use crate::detect::{DetectContext, Detection, Finding, Reads};
 use crate::inventory::{Index, owners};
 use crate::objects::{Decoded, Object, WorkloadKind};
@@ -16,6 +17,7 @@ pub struct Collected {
     pub index: Index,
     pub notes: Vec<String>,
     pub objects: usize,
+    pub nodes: NodeCounts,
 }
 
 pub struct Collector<'a> {
@@ -25,6 +27,7 @@ pub struct Collector<'a> {
     detections: Vec<(usize, Detection)>,
     ignored: BTreeMap<String, usize>,
     pub objects: usize,
+    nodes: NodeCounts,
 }
 
 impl<'a> Collector<'a> {
@@ -36,6 +39,7 @@ impl<'a> Collector<'a> {
             detections: Vec::new(),
             ignored: BTreeMap::new(),
             objects: 0,
+            nodes: NodeCounts::default(),
         }
     }
 
@@ -59,6 +63,12 @@ impl<'a> Collector<'a> {
             }
         };
         self.objects += 1;
+        if let Object::Node(n) = &object {
+            self.nodes.total += 1;
+            if n.spec.unschedulable {
+                self.nodes.unschedulable += 1;
+            }
+        }
         let reads = match &object {
             Object::Pod(_) => Some(Reads::Pods),
             Object::Node(_) => Some(Reads::Nodes),
@@ -106,9 +116,8 @@ impl<'a> Collector<'a> {
             if d.target.kind == crate::detect::TargetKind::PersistentVolumeClaim {
                 wanted.claims.insert((ns.to_owned(), d.target.name.clone()));
             }
-            if scope.namespace_selector.is_some() {
-                wanted.namespaces.insert(ns.to_owned());
-            }
+            // Every finding's namespace: for namespaceSelector, and for opt-out annotations.
+            wanted.namespaces.insert(ns.to_owned());
         }
         wanted
     }
@@ -177,6 +186,8 @@ impl<'a> Collector<'a> {
                     evidence: d.evidence,
                     message: d.message,
                     context: Default::default(),
+                    labels: labels.clone(),
+                    facts: d.facts,
                 },
                 d.occurrences,
             ));
@@ -212,6 +223,7 @@ impl<'a> Collector<'a> {
             index: self.index,
             notes,
             objects: self.objects,
+            nodes: self.nodes,
         }
     }
 }

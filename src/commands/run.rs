@@ -1,0 +1,155 @@
+//! `rounds run`: a whole round against the cluster. It takes the Lease (another round holding
+//! it means exit 2, naming the holder), loads the ledger, settles what an earlier round left
+//! unconfirmed, makes the inventory, plans, guards and executes as the mode says, records
+//! Events, saves the ledger, gives the Lease back, and reports.
+
+use super::plan::{
+    build, connect, exit_of, load_ledger, print_report, prometheus_objects, read_pause, runtime,
+    settle_namespace,
+};
+use super::{CommandError, Exit};
+use crate::cli::RunArgs;
+use crate::execute::reconcile;
+use crate::ledger::{LedgerState, LedgerStore, lease};
+use crate::round::{self, Finish, Mode, Source};
+use std::cell::RefCell;
+use std::time::Instant;
+
+pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
+    let snapshot = !args.round.snapshot.is_empty();
+    let (mut config, runner) = build(&args.round, |runner| {
+        let mode = if args.apply { Mode::Apply } else { runner.mode };
+        if snapshot && mode == Mode::Apply {
+            return Err(CommandError::Invalid(
+                "--apply cannot be used with --snapshot: a snapshot is a copy, there is nothing to change".into(),
+            ));
+        }
+        // A snapshot has no server to send dry runs to: the round is a plan.
+        Ok(if snapshot { Mode::Plan } else { mode })
+    })?;
+    if snapshot {
+        return super::plan::plan(&args.round);
+    }
+    let Source::Live(opts) = config.source.clone() else {
+        return Err(CommandError::Invalid("a live round needs the API".into()));
+    };
+    let runtime = runtime()?;
+    let started = Instant::now();
+    let (report, ledger_failed) = runtime.block_on(async {
+        let api = connect(&opts).await?;
+        settle_namespace(&mut config, &runner, &api);
+        let config = &config;
+        let run_id = format!(
+            "{}-{}",
+            round::run_id(config.now, &config.playbooks),
+            nonce()
+        );
+        let instance = instance();
+        let holder = format!("{instance}/{run_id}");
+        let mut lease = lease::acquire(
+            &api,
+            &config.namespace,
+            &config.lease_name,
+            &holder,
+            config.lease_duration(),
+        )
+        .await
+        .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+        let result = async {
+            let extra = prometheus_objects(config).await?;
+            let mut notes = Vec::new();
+            let mut ledger = load_ledger(&api, config, &mut notes).await;
+            if let LedgerState::Live(stored) = &mut ledger {
+                notes.extend(reconcile::reconcile(&api, &mut stored.ledger, &run_id).await);
+            }
+            let pause = read_pause(&api, config).await;
+            let inventory = round::inventory_live(config, &api, &extra)
+                .await
+                .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+            if let Err(e) = lease.renew_if_due(&api).await {
+                return Err(CommandError::CouldNotRun(e.to_string()));
+            }
+            let ledger = RefCell::new(ledger);
+            let finish = Finish {
+                config,
+                run_id: &run_id,
+                api: Some(&api),
+                ledger: &ledger,
+                pause: &pause,
+                instance: &instance,
+                started,
+                notes,
+            };
+            let mut report = round::finish(finish, inventory).await;
+            let mut ledger = ledger.into_inner();
+            let unreadable = matches!(ledger, LedgerState::Unreadable(_));
+            let mut failed = unreadable;
+            if let LedgerState::Live(stored) = &mut ledger {
+                let longest = config
+                    .playbooks
+                    .iter()
+                    .filter_map(|p| p.playbook.spec.guards.cooldown)
+                    .map(|d| d.chrono())
+                    .max()
+                    .unwrap_or_default();
+                let names: Vec<&str> = config.playbooks.iter().map(|p| p.name()).collect();
+                stored.ledger.prune(config.now, longest, &names);
+                if stored.changed() {
+                    let store =
+                        LedgerStore::new(&api, &config.namespace, &config.ledger_name)
+                            .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+                    match store.save(stored).await {
+                        Ok(saved) if saved.merged > 0 => report.notes.push(format!(
+                            "the ledger changed while this round ran; {} conflict(s) merged, no entry lost",
+                            saved.merged
+                        )),
+                        Ok(_) => {}
+                        Err(e) => {
+                            report.notes.push(format!("{e}"));
+                            failed = true;
+                        }
+                    }
+                }
+            }
+            Ok::<_, CommandError>((report, failed))
+        }
+        .await;
+        if let Err(e) = lease.release(&api).await {
+            tracing::warn!(error = %e, "Could not give the lease back; it expires by itself.");
+        }
+        result
+    })?;
+    print_report(&report, args.round.output)?;
+    Ok(match exit_of(&report) {
+        Exit::Done if ledger_failed => Exit::Failures,
+        other => other,
+    })
+}
+
+/// The pod rounds runs as (its hostname in a pod), for the Lease and Events.
+fn instance() -> String {
+    std::env::var("POD_NAME")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "rounds".into())
+}
+
+/// A few random hex digits, so two rounds started in the same second have different ids.
+fn nonce() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    format!("{:06x}", h.finish() & 0xff_ffff)
+}
