@@ -6,9 +6,12 @@ use crate::detect::{Finding, TargetKind};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DeletePod {
+    /// Must be true: a deletion does not consult PodDisruptionBudgets (evictPod does), so a
+    /// playbook opts in to that explicitly.
+    pub ignore_disruption_budgets: bool,
     /// Grace period for the pod's containers; default the pod's own.
     #[serde(default)]
     #[schemars(range(min = 0, max = 3600))]
@@ -17,9 +20,11 @@ pub struct DeletePod {
 
 impl DeletePod {
     pub const EXPLAIN: &str = "\
-Deletes the pod (DELETE pods/NAME). Unlike evictPod it does not consult
-PodDisruptionBudgets; prefer evictPod for pods that serve traffic. A pod without a controller
-is not recreated. Arguments: gracePeriodSeconds (optional).";
+Deletes the pod (DELETE pods/NAME, with the pod's uid as a precondition). Unlike evictPod
+it does not consult PodDisruptionBudgets, so a playbook must opt in with
+ignoreDisruptionBudgets: true; prefer evictPod for pods that serve traffic. A pod without a
+controller is not recreated. Arguments: ignoreDisruptionBudgets (required, true),
+gracePeriodSeconds (optional).";
 }
 
 impl PlanAction for DeletePod {
@@ -34,5 +39,16 @@ impl PlanAction for DeletePod {
             request: Some(Request::delete(&pod, self.grace_period_seconds)),
             target: pod,
         })
+    }
+
+    fn problems(&self) -> Vec<(String, String)> {
+        if self.ignore_disruption_budgets {
+            Vec::new()
+        } else {
+            vec![(
+                "ignoreDisruptionBudgets".into(),
+                "deletePod deletes without consulting PodDisruptionBudgets: set ignoreDisruptionBudgets: true to opt in, or use evictPod".into(),
+            )]
+        }
     }
 }
