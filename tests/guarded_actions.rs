@@ -456,3 +456,339 @@ async fn expand_pvc() {
     )
     .await;
 }
+
+/// An apply round skips `name` by `guard` with a reason containing `why`, and changes nothing.
+async fn skipped_by(c: &Cluster, name: &str, guard: &str, why: &str) -> Value {
+    let before = c.state();
+    c.server.requests().clear();
+    let report = c.apply().await.report();
+    let a = action(&report, name);
+    assert_eq!(a["status"], "skipped", "{a:#}");
+    assert_eq!(a["guard"], guard, "{a:#}");
+    let reason = a["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(why), "{guard}: {reason}");
+    if let Some(last) = a["verdicts"].as_array().and_then(|v| v.last()) {
+        assert_eq!(
+            last["guard"], guard,
+            "the deciding verdict is the last one checked"
+        );
+        assert_eq!(last["verdict"], "skip");
+    }
+    let real: Vec<_> = c
+        .target_writes()
+        .into_iter()
+        .filter(|w| !w.path.contains("/events") && !w.query.contains("dryRun=All"))
+        .collect();
+    assert!(real.is_empty(), "a skipped action wrote: {real:?}");
+    assert_eq!(c.state(), before, "a skip changes nothing");
+    report
+}
+
+async fn shop_with(extra: &str, pb: String) -> Cluster {
+    let c = Cluster::start(&format!("{SHOP}\n---\n{extra}")).await;
+    c.playbook("p", &pb);
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protected_namespaces_are_never_changed() {
+    let in_kube_system = SHOP.replace("namespace: shop", "namespace: kube-system");
+    let c = Cluster::start(&in_kube_system).await;
+    c.playbook("p", &playbook("crash", CRASH, "rolloutRestart: {}", ""));
+    skipped_by(
+        &c,
+        "rolloutRestart",
+        "protectedNamespace",
+        "namespace kube-system is protected",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opt_out_annotations_on_the_owner_or_the_namespace() {
+    let pb = playbook("crash", CRASH, "rolloutRestart: {}", "");
+    let owner = SHOP.replace(
+        "metadata: {name: api, namespace: shop, uid: dep-api}",
+        "metadata: {name: api, namespace: shop, uid: dep-api, annotations: {rounds.dev/exclude: \"true\"}}",
+    );
+    let c = Cluster::start(&owner).await;
+    c.playbook("p", &pb);
+    skipped_by(
+        &c,
+        "rolloutRestart",
+        "optOut",
+        "Deployment shop/api opted out (rounds.dev/exclude: \"true\")",
+    )
+    .await;
+    let c = shop_with(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, annotations: {rounds.dev/exclude-until: \"2026-11-23T00:00:00Z\"}}\n",
+        pb,
+    )
+    .await;
+    skipped_by(
+        &c,
+        "rolloutRestart",
+        "optOut",
+        "its namespace shop opted out (rounds.dev/exclude-until: 2026-11-23T00:00:00Z)",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_global_pause_stops_every_change() {
+    let c = shop_with(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rounds-control, namespace: rounds}\ndata: {paused: \"true\"}\n",
+        playbook("crash", CRASH, "rolloutRestart: {}", ""),
+    )
+    .await;
+    skipped_by(&c, "rolloutRestart", "pause", "rounds is paused").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitops_managed_targets_keep_the_patch_as_a_suggestion() {
+    let argo = SHOP.replace(
+        "metadata: {name: api, namespace: shop, uid: dep-api}",
+        "metadata: {name: api, namespace: shop, uid: dep-api, annotations: {argocd.argoproj.io/tracking-id: \"shop:apps/Deployment:shop/api\"}}",
+    );
+    let c = Cluster::start(&argo).await;
+    c.playbook(
+        "p",
+        &playbook(
+            "oom",
+            "oomKilled: {minCount: 1, within: 6h}",
+            "raiseMemoryLimit: {max: 1Gi}",
+            "",
+        ),
+    );
+    let report = skipped_by(&c, "raiseMemoryLimit", "gitOps", "managed by Argo CD").await;
+    let a = action(&report, "raiseMemoryLimit");
+    assert_eq!(
+        a["patch"]["body"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"],
+        "384Mi",
+        "the change to make in Git"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_every_window_nothing_is_done() {
+    let c = shop_with(
+        "",
+        playbook(
+            "crash",
+            CRASH,
+            "rolloutRestart: {}",
+            "windows: [{schedule: \"0 2 * * *\", duration: 1h}]",
+        ),
+    )
+    .await;
+    skipped_by(
+        &c,
+        "rolloutRestart",
+        "window",
+        "outside the playbook's windows",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cooldown_holds_the_same_action_back_in_the_next_round() {
+    let c = shop_with(
+        "",
+        playbook("crash", CRASH, "rolloutRestart: {}", "cooldown: 6h"),
+    )
+    .await;
+    let first = c.apply().await.report();
+    assert_eq!(action(&first, "rolloutRestart")["status"], "applied");
+    let run = first["runId"].as_str().expect("run id").to_owned();
+    skipped_by(
+        &c,
+        "rolloutRestart",
+        "cooldown",
+        &format!("by run {run} (playbook crash); cooldown 6h"),
+    )
+    .await;
+}
+
+/// A second crash-looping Deployment, `web`.
+const WEB: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop, uid: dep-web}
+spec: {replicas: 2, template: {spec: {containers: [{name: web, image: "shop/web:1"}]}}}
+status: {replicas: 2, readyReplicas: 1}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-crash
+  namespace: shop
+  uid: pod-web
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: dep-web, controller: true}]
+spec:
+  containers: [{name: web, image: "shop/web:1"}]
+status:
+  phase: Running
+  containerStatuses: [{name: web, restartCount: 9, state: {waiting: {reason: CrashLoopBackOff}}}]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_and_the_circuit_breaker() {
+    let c = shop_with(
+        WEB,
+        playbook(
+            "crash",
+            CRASH,
+            "rolloutRestart: {}",
+            "maxActionsPerRound: 1",
+        ),
+    )
+    .await;
+    let report = c.apply().await.report();
+    let statuses: Vec<(&str, &str)> = report["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| {
+            (
+                a["status"].as_str().unwrap_or_default(),
+                a["guard"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [("applied", ""), ("skipped", "budget")],
+        "{report:#}"
+    );
+    assert!(
+        report["actions"][1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("budget of 1 change(s) per round is spent"))
+    );
+
+    let c = shop_with(
+        WEB,
+        playbook("crash", CRASH, "rolloutRestart: {}", "maxFindings: 1"),
+    )
+    .await;
+    let before = c.state();
+    let report = c.apply().await.report();
+    for a in report["actions"].as_array().expect("actions") {
+        assert_eq!(a["guard"], "circuitBreaker", "{a:#}");
+        assert!(
+            a["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("2 findings in this playbook"))
+        );
+    }
+    assert_eq!(
+        report["escalations"].as_array().map(Vec::len),
+        Some(2),
+        "both findings escalated"
+    );
+    assert_eq!(c.state(), before);
+}
+
+/// One ready pod that was OOM-killed earlier, the only ready replica of its Deployment.
+const LAST_READY: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: solo, namespace: shop, uid: dep-solo}
+spec: {replicas: 1, template: {spec: {containers: [{name: solo, image: "shop/solo:1"}]}}}
+status: {replicas: 1, readyReplicas: 1}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: solo-1
+  namespace: shop
+  uid: pod-solo
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: solo, uid: dep-solo, controller: true}]
+spec:
+  containers: [{name: solo, image: "shop/solo:1"}]
+status:
+  phase: Running
+  conditions: [{type: Ready, status: "True"}]
+  containerStatuses:
+  - name: solo
+    ready: true
+    restartCount: 1
+    state: {running: {}}
+    lastState: {terminated: {exitCode: 137, reason: OOMKilled, finishedAt: "2026-11-22T09:50:00Z"}}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blast_radius_keeps_the_last_ready_replica() {
+    let c = Cluster::start(LAST_READY).await;
+    c.playbook(
+        "p",
+        &playbook(
+            "oom",
+            "oomKilled: {minCount: 1, within: 6h}",
+            "evictPod: {}",
+            "",
+        ),
+    );
+    skipped_by(
+        &c,
+        "evictPod",
+        "blastRadius",
+        "the last ready replica of Deployment shop/solo",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_that_must_not_be_evicted_are_not() {
+    let annotated = SHOP.replace(
+        "  name: api-5d9f-crash\n  namespace: shop\n",
+        "  name: api-5d9f-crash\n  namespace: shop\n  annotations: {cluster-autoscaler.kubernetes.io/safe-to-evict: \"false\"}\n",
+    );
+    let c = Cluster::start(&annotated).await;
+    c.playbook("p", &playbook("crash", CRASH, "evictPod: {}", ""));
+    skipped_by(
+        &c,
+        "evictPod",
+        "safeToEvict",
+        "cluster-autoscaler.kubernetes.io/safe-to-evict: \"false\"",
+    )
+    .await;
+}
+
+/// Three ready pods of `api` and a budget that allows no disruption, with the status the
+/// disruption controller keeps.
+const BUDGET: &str = r#"
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: api, namespace: shop, generation: 1}
+spec: {minAvailable: 3, selector: {matchLabels: {app: api}}}
+status: {observedGeneration: 1, disruptionsAllowed: 0, currentHealthy: 3, desiredHealthy: 3, expectedPods: 3}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pdb_blocked_eviction_is_a_skip() {
+    // The OOM-killed pod is ready again: evicting it needs the budget's consent.
+    let ready = SHOP
+        .replace(
+            "  conditions: [{type: Ready, status: \"False\"}]\n  containerStatuses:\n  - name: api\n    ready: false\n    restartCount: 7\n    state: {waiting: {reason: CrashLoopBackOff}}",
+            "  conditions: [{type: Ready, status: \"True\"}]\n  containerStatuses:\n  - name: api\n    ready: true\n    restartCount: 7\n    state: {running: {}}",
+        )
+        .replace("readyReplicas: 2, availableReplicas: 2", "readyReplicas: 3, availableReplicas: 3");
+    let c = Cluster::start(&format!("{ready}\n---\n{BUDGET}")).await;
+    c.playbook(
+        "p",
+        &playbook(
+            "oom",
+            "oomKilled: {minCount: 1, within: 6h}",
+            "evictPod: {}",
+            "",
+        ),
+    );
+    let report = skipped_by(&c, "evictPod", "disruptionBudget", "disruption budget").await;
+    let a = action(&report, "evictPod");
+    assert_eq!(a["server"]["dryRun"], Value::Null, "{a:#}");
+    assert_eq!(
+        report["summary"]["failed"], 0,
+        "a PDB's answer is no failure"
+    );
+}

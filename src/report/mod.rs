@@ -189,11 +189,24 @@ fn entry(parts: &Parts, i: usize, p: &Planned) -> ActionEntry {
         }
         Ok(step) => step,
     };
-    let verdicts = parts.decisions[i]
+    let mut verdicts = parts.decisions[i]
         .as_ref()
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let run = parts.executed[i].as_ref();
+    // The API server's answer is the last verdict (a PDB's 429, a target that is gone).
+    if let Some(Outcome::Skipped {
+        by: SkippedBy::Guard(g),
+        reason,
+    }) = run.map(|r| &r.outcome)
+        && !Guard::ORDER.contains(g)
+    {
+        verdicts.push(VerdictEntry {
+            guard: *g,
+            verdict: crate::guard::Decision::Skip,
+            reason: Some(reason.clone()),
+        });
+    }
     let (status, guard, reason) = match run.map(|r| &r.outcome) {
         None | Some(Outcome::NotSent) | Some(Outcome::DryRunAccepted) => {
             match parts.decisions[i].as_ref().map(|(v, _)| v) {
