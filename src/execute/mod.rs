@@ -94,13 +94,17 @@ fn is_conflict(e: &ApiError) -> bool {
 }
 
 /// Saves the ledger (live rounds), without holding a borrow of it across the save.
-pub async fn save_ledger(ctx: &RoundContext<'_>) -> Result<(), crate::ledger::LedgerError> {
-    let Some(api) = ctx.api else { return Ok(()) };
+pub async fn save_ledger(
+    ctx: &RoundContext<'_>,
+) -> Result<crate::ledger::Saved, crate::ledger::LedgerError> {
+    let Some(api) = ctx.api else {
+        return Ok(Default::default());
+    };
     let store = LedgerStore::new(api, &ctx.config.namespace, &ctx.config.ledger_name)?;
     let mut state = ctx.ledger.replace(LedgerState::Absent);
     let result = match &mut state {
-        LedgerState::Live(stored) => store.save(stored).await.map(drop),
-        _ => Ok(()),
+        LedgerState::Live(stored) => store.save(stored).await,
+        _ => Ok(Default::default()),
     };
     ctx.ledger.replace(state);
     result
@@ -281,14 +285,17 @@ pub async fn execute(
         };
         return run;
     }
-    if let Err(e) = save_ledger(ctx).await {
-        if let Some(l) = ctx.ledger.borrow_mut().ledger_mut() {
-            l.intents.remove(&intent_id);
+    match save_ledger(ctx).await {
+        Ok(saved) => merged_note(&mut run, &saved),
+        Err(e) => {
+            if let Some(l) = ctx.ledger.borrow_mut().ledger_mut() {
+                l.intents.remove(&intent_id);
+            }
+            run.outcome = Outcome::Failed {
+                error: format!("the write was not sent: its intent could not be recorded: {e}"),
+            };
+            return run;
         }
-        run.outcome = Outcome::Failed {
-            error: format!("the write was not sent: its intent could not be recorded: {e}"),
-        };
-        return run;
     }
     let sent = api.send(&request).await;
     {
@@ -341,11 +348,21 @@ pub async fn execute(
         }
         Err(e) => answered(e, &request),
     };
-    if let Err(e) = save_ledger(ctx).await {
-        run.notes.push(format!(
+    match save_ledger(ctx).await {
+        Ok(saved) => merged_note(&mut run, &saved),
+        Err(e) => run.notes.push(format!(
             "the ledger could not be saved after {action} on {}: {e}; the next round reads the target to confirm it",
             request.target()
-        ));
+        )),
     }
     run
+}
+
+fn merged_note(run: &mut Executed, saved: &crate::ledger::Saved) {
+    if saved.merged > 0 {
+        run.notes.push(format!(
+            "the ledger changed while this round ran; {} conflict(s) merged, no entry lost",
+            saved.merged
+        ));
+    }
 }
