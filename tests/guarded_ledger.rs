@@ -272,7 +272,7 @@ async fn a_ledger_conflict_loses_no_entry() {
         .faults()
         .add(FaultRule::new("PUT", LEDGER, FaultAction::delay(1500)).nth(1))
         .expect("fault");
-    let mut child = c.command("run", &["--apply"]).spawn().expect("start");
+    let child = c.command("run", &["--apply"]).spawn().expect("start");
     let admin = Client::new(&c.server, Some(DEFAULT_ADMIN_TOKEN)).expect("admin client");
     // Wait until the round has read the ledger, then write it from elsewhere.
     c.server.requests().clear();
