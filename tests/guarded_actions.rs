@@ -792,3 +792,71 @@ async fn a_pdb_blocked_eviction_is_a_skip() {
         "a PDB's answer is no failure"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_answers_a_conflict_a_vanished_target_and_a_refusal() {
+    use rounds_test_apiserver::{FaultAction, FaultRule};
+    let deployment = "/apis/apps/v1/namespaces/shop/deployments/api";
+    let pb = playbook(
+        "oom",
+        "oomKilled: {minCount: 1, within: 6h}",
+        "raiseMemoryLimit: {max: 1Gi}",
+        "",
+    );
+    // 409: the Deployment changed since it was read; rounds reads it again, plans again, and
+    // applies (once).
+    let c = shop_with("", pb.clone()).await;
+    c.server
+        .faults()
+        .add(FaultRule::new("PATCH", deployment, FaultAction::status(409)).times(1))
+        .expect("fault");
+    let report = c.apply().await.report();
+    assert_eq!(action(&report, "raiseMemoryLimit")["status"], "applied");
+    let gets = c.server.requests().count("GET", deployment);
+    assert!(gets >= 2, "re-read after the conflict: {gets} GETs");
+    let patches: Vec<_> = c
+        .writes()
+        .into_iter()
+        .filter(|w| w.path == deployment)
+        .map(|w| (w.status, w.query.contains("dryRun=All")))
+        .collect();
+    assert_eq!(patches, [(409, true), (200, true), (200, false)]);
+
+    // 404: the target is gone; nothing to do, and no failure.
+    let c = shop_with("", pb.clone()).await;
+    c.server
+        .faults()
+        .add(FaultRule::new("PATCH", deployment, FaultAction::status(404)).times(1))
+        .expect("fault");
+    let report = c.apply().await.report();
+    let a = action(&report, "raiseMemoryLimit");
+    assert_eq!(
+        (&a["status"], &a["guard"]),
+        (&"skipped".into(), &"targetGone".into())
+    );
+
+    // 422: the server refuses the change; the action failed with its message, exit 3.
+    let c = shop_with("", pb).await;
+    let mut refusal = FaultAction::status(422);
+    refusal.message = Some("spec.template.spec.containers[0].image: Required value".into());
+    c.server
+        .faults()
+        .add(FaultRule::new("PATCH", deployment, refusal).times(1))
+        .expect("fault");
+    let report = c.apply().await.report_with(3);
+    let a = action(&report, "raiseMemoryLimit");
+    assert_eq!(a["status"], "failed");
+    assert!(
+        a["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("422") && r.contains("Required value")),
+        "{a:#}"
+    );
+    assert!(
+        c.target_writes()
+            .iter()
+            .filter(|w| w.path == deployment)
+            .all(|w| w.query.contains("dryRun=All")),
+        "no real write after a refused dry run"
+    );
+}
