@@ -144,7 +144,7 @@ fn assert_same_round(live: &Value) {
         text(&comparable_actions(&snapshot)),
         "plans differ from the snapshot's"
     );
-    assert_eq!(live["findings"].as_array().map(Vec::len), Some(10));
+    assert_eq!(live["findings"].as_array().map(Vec::len), Some(14));
 }
 
 fn list_requests(server: &TestApiServer, path: &str) -> Vec<String> {

@@ -64,9 +64,14 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
         );
     }
 
-    // Two pods of Deployment shop/api were OOMKilled within 6h: minCount 2 is met.
-    let oom = findings_of(&r, "oom-raise-memory");
+    // Two pods of Deployment shop/api were OOMKilled within 6h: minCount 2 is met. (Two of
+    // shop/cart too; see the guarded skips below.)
+    let oom: Vec<&Value> = findings_of(&r, "oom-raise-memory")
+        .into_iter()
+        .filter(|f| f["owner"]["name"] == "api")
+        .collect();
     assert_eq!(oom.len(), 2);
+    assert_eq!(findings_of(&r, "oom-raise-memory").len(), 4);
     for f in &oom {
         assert_eq!(f["detector"], "oomKilled");
         assert_eq!(f["severity"], "warning");
@@ -89,7 +94,7 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     let actions = r["actions"].as_array().expect("actions");
     let raise: Vec<&Value> = actions
         .iter()
-        .filter(|a| a["action"] == "raiseMemoryLimit")
+        .filter(|a| a["action"] == "raiseMemoryLimit" && a["target"]["name"] == "api")
         .collect();
     assert_eq!(
         raise.len(),
@@ -138,9 +143,10 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     assert_eq!(a["verdicts"][0]["guard"], "mode");
     assert_eq!(a["verdicts"][0]["verdict"], "skip");
 
-    // Crash loop in payments, not the one in kube-system (out of scope).
+    // Crash loops in payments (checkout; fraud-check opted out below), not the one in
+    // kube-system (out of scope).
     let crash = findings_of(&r, "crashloop-restart");
-    assert_eq!(crash.len(), 1);
+    assert_eq!(crash.len(), 2);
     assert_eq!(crash[0]["target"]["name"], "checkout-84d7c9f6b-r2d2x");
     assert_eq!(crash[0]["evidence"]["restartCount"], 7);
     // The pod's recent Events from the snapshot, newest first.
@@ -209,8 +215,59 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
         root[0]["message"],
         "root filesystem is 97% full (97.0 GiB of 100.0 GiB)"
     );
-    assert_eq!(r["summary"]["findings"], 10);
+    // What the guards hold back, each with its guard and reason: a GitOps-managed Deployment
+    // (the patch stays as the change to make in Git), a Deployment whose owners opted out, and
+    // an evicted pod in rounds' own namespace.
+    let skipped: Vec<(&str, &str, &str)> = actions
+        .iter()
+        .filter(|a| a["status"] == "skipped")
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap_or_default(),
+                a["target"]["name"].as_str().unwrap_or_default(),
+                a["guard"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("rolloutRestart", "fraud-check", "optOut"),
+            (
+                "deleteFailedPods",
+                "rounds-29398740-7kq2d",
+                "protectedNamespace"
+            ),
+            ("raiseMemoryLimit", "cart", "gitOps"),
+        ]
+    );
+    let cart = actions
+        .iter()
+        .find(|a| a["target"]["name"] == "cart")
+        .expect("cart");
+    assert!(
+        cart["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Deployment shop/cart is managed by Argo CD")),
+        "{cart:#}"
+    );
+    assert_eq!(
+        cart["patch"]["body"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"],
+        "768Mi"
+    );
+    // A snapshot round has no ledger and no pause switch: those guards say they did not check.
+    let verdicts = &raise[0]["verdicts"];
+    let unchecked: Vec<&str> = verdicts
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .filter(|v| v["verdict"] == "unchecked")
+        .filter_map(|v| v["guard"].as_str())
+        .collect();
+    assert_eq!(unchecked, ["pause", "cooldown"], "{verdicts:#}");
+    assert_eq!(r["summary"]["findings"], 14);
     assert_eq!(r["summary"]["planned"], 9);
+    assert_eq!(r["summary"]["skipped"], 3);
     assert_eq!(
         r["notes"],
         serde_json::json!(["ignored 1 object(s) of kind Service (v1): rounds does not read them"])
@@ -267,7 +324,7 @@ fn text_output_groups_by_playbook_and_ends_with_a_summary() {
     assert_eq!(
         text.lines().last(),
         Some(
-            "10 playbook(s), 10 due; 52 object(s) read; 10 finding(s); actions: 9 planned, 0 applied, 0 skipped, 0 failed."
+            "10 playbook(s), 10 due; 68 object(s) read; 14 finding(s); actions: 9 planned, 0 applied, 3 skipped, 0 failed."
         )
     );
 }
