@@ -512,3 +512,45 @@ subjects: [{kind: ServiceAccount, name: reader, namespace: rounds}]
             .all(|w| w.query.contains("dryRun=All"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finding_that_outlives_its_remediation_is_escalated() {
+    let c = two().await;
+    let first = c.apply().await.report();
+    assert_eq!(first["summary"]["applied"], 2);
+    assert!(first["escalations"].is_null(), "{:#}", first["escalations"]);
+    // The pods still crash-loop round after round (the cooldown holds the restart back).
+    let mut last = Value::Null;
+    for _ in 0..3 {
+        last = c.apply().await.report();
+    }
+    let escalated: Vec<&str> = last["escalations"]
+        .as_array()
+        .expect("escalations")
+        .iter()
+        .filter_map(|e| e["reason"].as_str())
+        .collect();
+    assert_eq!(escalated.len(), 2, "{escalated:?}");
+    assert!(
+        escalated[0].starts_with(&format!(
+            "still there 3 round(s) after run {} remediated it",
+            first["runId"].as_str().expect("id")
+        )),
+        "{escalated:?}"
+    );
+    let ledger = c.ledger();
+    for e in ledger["escalations"]
+        .as_object()
+        .expect("escalations")
+        .values()
+    {
+        assert_eq!(
+            (e["escalated"].clone(), e["rounds"].clone()),
+            (json!(true), json!(3))
+        );
+    }
+    // Each due playbook's schedule state: when it last ran and last succeeded.
+    assert_eq!(ledger["schedules"]["crash"]["lastRun"], NOW);
+    assert_eq!(ledger["schedules"]["crash"]["lastSuccess"], NOW);
+    assert_eq!(ledger["schedules"]["crash"]["lastRunId"], last["runId"]);
+}

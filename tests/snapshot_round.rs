@@ -420,3 +420,73 @@ fn an_apply_round_that_cannot_reach_the_api_reports_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("kubeconfig /nonexistent"));
     assert!(out.stdout.is_empty(), "no report claims an apply");
 }
+
+#[test]
+fn a_snapshot_round_checks_cooldowns_against_a_ledger_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger.json");
+    std::fs::write(
+        &ledger,
+        serde_json::json!({"version": 1, "cooldowns": {
+            "raiseMemoryLimit:Deployment.apps/shop/api": {
+                "action": "raiseMemoryLimit", "playbook": "oom-raise-memory",
+                "runId": "20261122T090000Z-0000abcd", "appliedAt": "2026-11-22T09:00:00Z",
+                "target": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "api"}}}})
+        .to_string(),
+    )
+    .expect("ledger file");
+    let out = rounds(&[
+        "plan",
+        "--snapshot",
+        "tests/fixtures/demo-cluster",
+        "--playbooks",
+        "playbooks",
+        "--now",
+        "2026-11-22T10:00:00Z",
+        "--output",
+        "json",
+        "--ledger",
+        ledger.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("report");
+    let raise = r["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|a| a["action"] == "raiseMemoryLimit" && a["target"]["name"] == "api")
+        .expect("raise");
+    assert_eq!(raise["status"], "skipped");
+    assert_eq!(raise["guard"], "cooldown");
+    assert!(
+        raise["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("by run 20261122T090000Z-0000abcd")
+                && s.contains("until 2026-11-23T09:00:00Z")),
+        "{raise:#}"
+    );
+    // Without the file the cooldown is not checked, and the plan says so.
+    let plain = demo_report();
+    let raise = plain["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|a| a["action"] == "raiseMemoryLimit" && a["target"]["name"] == "api")
+        .expect("raise");
+    let cooldown = raise["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| v["guard"] == "cooldown")
+        .expect("cooldown verdict");
+    assert_eq!(cooldown["verdict"], "unchecked");
+    assert!(
+        cooldown["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("a snapshot round has no ledger"))
+    );
+}

@@ -85,6 +85,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
             let unreadable = matches!(ledger, LedgerState::Unreadable(_));
             let mut failed = unreadable;
             if let LedgerState::Live(stored) = &mut ledger {
+                record_schedules(&mut stored.ledger, &report, config, &run_id);
                 let longest = config
                     .playbooks
                     .iter()
@@ -124,6 +125,28 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
         Exit::Done if ledger_failed => Exit::Failures,
         other => other,
     })
+}
+
+/// Each due playbook ran now; it succeeded when none of its actions failed. (What the
+/// schedule does with this is the scheduler's business; the ledger keeps it.)
+fn record_schedules(
+    ledger: &mut crate::ledger::Ledger,
+    report: &crate::report::RoundReport,
+    config: &crate::round::RoundConfig,
+    run_id: &str,
+) {
+    for p in report.playbooks.iter().filter(|p| p.due) {
+        let failed = report
+            .actions
+            .iter()
+            .any(|a| a.playbook == p.name && a.status == crate::report::ActionStatus::Failed);
+        let state = ledger.schedules.entry(p.name.clone()).or_default();
+        state.last_run = Some(config.now);
+        state.last_run_id = Some(run_id.to_owned());
+        if !failed {
+            state.last_success = Some(config.now);
+        }
+    }
 }
 
 /// The pod rounds runs as (its hostname in a pod), for the Lease and Events.

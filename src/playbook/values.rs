@@ -55,7 +55,14 @@ fn scalar_text(v: serde_json::Value) -> Result<String, String> {
 pub fn is_value_format(format: &str) -> bool {
     matches!(
         format,
-        "duration" | "quantity" | "percent" | "int-or-percent" | "glob" | "label-selector" | "cron"
+        "duration"
+            | "quantity"
+            | "percent"
+            | "int-or-percent"
+            | "glob"
+            | "label-selector"
+            | "cron"
+            | "time-zone"
     )
 }
 
@@ -70,6 +77,7 @@ pub fn check_format(format: &str, text: &str) -> Result<(), String> {
         "glob" => text.parse::<Glob>().map(drop),
         "label-selector" => text.parse::<LabelSelector>().map(drop),
         "cron" => text.parse::<CronSchedule>().map(drop),
+        "time-zone" => text.parse::<TimeZoneName>().map(drop),
         "dns-label" => check_dns_label(text),
         "rfc3339" => chrono::DateTime::parse_from_rfc3339(text)
             .map(drop)
@@ -526,7 +534,47 @@ impl CronSchedule {
     ) -> Option<chrono::DateTime<chrono::Utc>> {
         self.cron.find_previous_occurrence(&t, true).ok()
     }
+
+    /// The latest firing at or before `t`, with the schedule read in the time zone `tz` (as a
+    /// CronJob's `timeZone`).
+    pub fn previous_in(
+        &self,
+        t: chrono::DateTime<chrono::Utc>,
+        tz: &TimeZoneName,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let local = t.with_timezone(&tz.0);
+        self.cron
+            .find_previous_occurrence(&local, true)
+            .ok()
+            .map(|p| p.with_timezone(&chrono::Utc))
+    }
 }
+
+/// An IANA time zone name (`Europe/Berlin`, `UTC`), as a CronJob's `timeZone`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZoneName(pub chrono_tz::Tz);
+
+impl FromStr for TimeZoneName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            format!("unknown time zone {s:?}; use an IANA name like Europe/Berlin or UTC")
+        })
+    }
+}
+
+impl fmt::Display for TimeZoneName {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+text_value!(
+    TimeZoneName,
+    "time-zone",
+    "string",
+    "An IANA time zone: Europe/Berlin, America/New_York, UTC."
+);
 
 impl FromStr for CronSchedule {
     type Err = String;
