@@ -1,5 +1,6 @@
 //! `crashLoopBackOff`: containers that keep crashing and being restarted.
 
+use super::container_start_failure::cannot_start;
 use super::oom_killed::{role_name, target};
 use super::{Detect, DetectContext, Detection, Evidence, Reads, TargetKind};
 use crate::objects::Object;
@@ -26,7 +27,8 @@ impl CrashLoopBackOff {
 Finds app, init and sidecar containers in a crash loop: waiting with reason CrashLoopBackOff,
 or caught between two back-offs (state terminated, restarts rising, and the pod will restart
 it). A container that exits 0 under restartPolicy Always loops too. A completed init
-container, or a failed one in a pod with restartPolicy Never, is not a loop.
+container, or a failed one in a pod with restartPolicy Never, is not a loop, and neither is
+a container that cannot start (containerStartFailure reports those).
 Arguments: minRestarts (default 2).";
 }
 
@@ -43,7 +45,8 @@ impl Detect for CrashLoopBackOff {
         let Object::Pod(pod) = object else { return };
         for c in pod.containers() {
             let s = c.status;
-            if s.restart_count < i64::from(self.min_restarts) {
+            // A container that cannot start is not crashing: restarting it never helps.
+            if s.restart_count < i64::from(self.min_restarts) || cannot_start(s).is_some() {
                 continue;
             }
             let waiting = s.state.waiting.as_ref();

@@ -6,12 +6,8 @@ use crate::objects::Object;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-const PULL_FAILURES: &[&str] = &[
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "InvalidImageName",
-    "ErrImageNeverPull",
-];
+/// `InvalidImageName` is not here: no pull is ever tried, containerStartFailure reports it.
+const PULL_FAILURES: &[&str] = &["ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull"];
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,9 +15,9 @@ pub struct ImagePullBackOff {}
 
 impl ImagePullBackOff {
     pub const EXPLAIN: &str = "\
-Finds containers (app, init, sidecar) waiting with reason ImagePullBackOff, ErrImagePull,
-InvalidImageName or ErrImageNeverPull. The image and the kubelet's message are evidence.
-No arguments.";
+Finds containers (app, init, sidecar) waiting with reason ImagePullBackOff, ErrImagePull or
+ErrImageNeverPull. The image and the kubelet's message are evidence. An image name that does
+not parse (InvalidImageName) is never pulled: containerStartFailure reports it. No arguments.";
 }
 
 impl Detect for ImagePullBackOff {

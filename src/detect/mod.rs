@@ -6,6 +6,7 @@
 
 pub mod finding;
 
+mod container_start_failure;
 mod crash_loop_back_off;
 mod disk_pressure;
 mod evicted;
@@ -13,6 +14,7 @@ mod image_pull_back_off;
 mod job_failed;
 mod node_filesystem_usage;
 mod node_not_ready;
+mod node_oom_killed;
 mod oom_killed;
 mod pvc_usage;
 mod unschedulable;
@@ -37,6 +39,8 @@ pub enum Reads {
     Pods,
     Nodes,
     Jobs,
+    /// Events (node-level problems are recorded only as Events on the Node).
+    Events,
     StatsSummaries,
     /// Disk usage from Prometheus, read into the stats summary shape.
     PrometheusDisk,
@@ -101,6 +105,8 @@ detectors! {
     "jobFailed" => JobFailed(job_failed::JobFailed),
     "pvcUsage" => PvcUsage(pvc_usage::PvcUsage),
     "nodeFilesystemUsage" => NodeFilesystemUsage(node_filesystem_usage::NodeFilesystemUsage),
+    "containerStartFailure" => ContainerStartFailure(container_start_failure::ContainerStartFailure),
+    "nodeOomKilled" => NodeOomKilled(node_oom_killed::NodeOomKilled),
 }
 
 /// Shared helpers for detectors.

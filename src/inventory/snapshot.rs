@@ -160,10 +160,16 @@ fn split_document(
     match doc {
         Value::Null => Ok(()),
         Value::Object(mut map) if map.get("items").is_some_and(Value::is_array) => {
+            let kind = super::stream::item_kind(&map);
             let Some(Value::Array(items)) = map.remove("items") else {
                 return Ok(());
             };
-            items.into_iter().try_for_each(sink)
+            items.into_iter().try_for_each(|mut item| {
+                if let Some(kind) = &kind {
+                    super::stream::give_kind(&mut item, kind);
+                }
+                sink(item)
+            })
         }
         Value::Array(items) => items.into_iter().try_for_each(sink),
         other => sink(other),
@@ -226,6 +232,14 @@ mod tests {
         assert_eq!(kinds_in(yaml, "yaml"), ["Pod/a", "ignored Service"]);
         let json = r#"{"apiVersion":"v1","items":[{"kind":"Node","metadata":{"name":"n1"}}],"kind":"List"}"#;
         assert_eq!(kinds_in(json, "json"), ["Node/n1"]);
+    }
+
+    #[test]
+    fn typed_list_items_take_their_kind_from_the_list() {
+        let json = r#"{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"a","namespace":"x"}}]}"#;
+        assert_eq!(kinds_in(json, "json"), ["Pod/a"]);
+        let yaml = "kind: NodeList\napiVersion: v1\nitems:\n- metadata: {name: n1}\n---\nkind: PodList\nitems:\n- metadata: {name: b, namespace: x}\n";
+        assert_eq!(kinds_in(yaml, "yaml"), ["Node/n1", "Pod/b"]);
     }
 
     #[test]

@@ -64,6 +64,7 @@ impl<'a> Collector<'a> {
             Object::Node(_) => Some(Reads::Nodes),
             Object::Workload(w) if w.kind == WorkloadKind::Job => Some(Reads::Jobs),
             Object::StatsSummary(s) => Some(Reads::disk(s.origin)),
+            Object::Event(_) => Some(Reads::Events),
             _ => None,
         };
         if let Some(reads) = reads {
