@@ -16,3 +16,4 @@ pub mod playbook;
 pub mod report;
 pub mod round;
 pub mod tls;
+pub mod wording;

@@ -104,12 +104,14 @@ fn objects(path: &Path, text: &str) -> Vec<Object> {
     let copy = dir.path().join(path.file_name().expect("file name"));
     std::fs::write(&copy, text).expect("write");
     let mut out = Vec::new();
-    rounds::inventory::snapshot::read_file(&copy, &mut |d| {
+    let limits = rounds::inventory::snapshot::Limits::DEFAULT;
+    let notes = rounds::inventory::snapshot::read(&[copy], limits, &mut |d| {
         if let Decoded::Object(o) = d {
             out.push(o)
         }
     })
     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(notes.is_empty(), "{}: {notes:?}", path.display());
     assert!(!out.is_empty(), "{}: no objects", path.display());
     out
 }

@@ -78,22 +78,10 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
 
 /// A typed list (`PodList`, what the API and `kubectl get --raw` return) names its items' kind
 /// once; its items carry none. `kind: List` items always name their own.
-pub(crate) fn item_kind(list: &serde_json::Map<String, Value>) -> Option<(String, Value)> {
+fn item_kind(list: &serde_json::Map<String, Value>) -> Option<(String, Value)> {
     let kind = list.get("kind")?.as_str()?.strip_suffix("List")?;
     let api_version = list.get("apiVersion").cloned().unwrap_or(Value::Null);
     (!kind.is_empty()).then(|| (kind.to_owned(), api_version))
-}
-
-/// Gives a typed list's item the list's kind and apiVersion, unless it names its own.
-pub(crate) fn give_kind(item: &mut Value, (kind, api_version): &(String, Value)) {
-    if let Some(map) = item.as_object_mut() {
-        map.entry("kind")
-            .or_insert_with(|| Value::from(kind.as_str()));
-        if !api_version.is_null() {
-            map.entry("apiVersion")
-                .or_insert_with(|| api_version.clone());
-        }
-    }
 }
 
 struct ItemsSeed<'s> {
