@@ -615,3 +615,41 @@ fn objects_without_name_or_namespace_are_reported_and_never_planned() {
     assert!(!names_one_object("/api/v1/nodes/"));
     assert!(!names_one_object("/api/v1/namespaces/batch/pods//eviction"));
 }
+
+#[test]
+fn oom_kills_dated_after_now_are_not_counted_and_noted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = dir.path().join("cluster.yaml");
+    std::fs::write(&snapshot, one_oom_kill("p1")).expect("write");
+    let playbooks = dir.path().join("playbooks");
+    std::fs::create_dir(&playbooks).expect("mkdir");
+    std::fs::write(
+        playbooks.join("oom.yaml"),
+        "apiVersion: rounds.dev/v1alpha1\nkind: Playbook\nmetadata: {name: oom}\nspec:\n  detect: {oomKilled: {minCount: 1, within: 7d}}\n  remediate: [{notifyOnly: {}}]\n",
+    )
+    .expect("write");
+    let plan = |now: &str| {
+        report(
+            &rounds()
+                .args(["plan", "--snapshot"])
+                .arg(&snapshot)
+                .arg("--playbooks")
+                .arg(&playbooks)
+                .args(["--now", now, "--output", "json"])
+                .output()
+                .expect("run"),
+        )
+    };
+    // The kill finished at 09:57; a --now a day early puts it in the future.
+    let early = plan("2026-11-21T10:00:00Z");
+    assert_eq!(early["findings"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        notes(&early),
+        [
+            "an OOM kill of container api of Pod shop/api-7d4b9c6f5-q7w3m is dated 2026-11-22T09:57:00Z, after the round's time 2026-11-21T10:00:00Z: not counted (a wrong clock, or a wrong --now?)"
+        ]
+    );
+    let right = plan(NOW);
+    assert_eq!(right["findings"].as_array().map(Vec::len), Some(1));
+    assert!(notes(&right).is_empty());
+}

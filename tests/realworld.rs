@@ -144,7 +144,7 @@ fn run(detectors: &[Detector], objects: &[Object], now: DateTime<Utc>) -> BTreeS
     let ctx = DetectContext { now };
     let mut found = BTreeSet::new();
     for d in detectors {
-        let mut out = Vec::new();
+        let mut out = rounds::detect::Out::default();
         for o in objects {
             d.imp().detect(o, &ctx, &mut out);
         }
@@ -507,7 +507,7 @@ fn evictions_name_the_resource_that_ran_short() {
         "d-evicted/argo-evicted-with-running-containers.yaml",
     ] {
         let (objects, now) = load(file);
-        let mut out = Vec::new();
+        let mut out = rounds::detect::Out::default();
         detector("evicted: {}")
             .imp()
             .detect(&objects[0], &DetectContext { now }, &mut out);
@@ -532,7 +532,7 @@ fn oom_kill_long_ago_is_reported_with_a_longer_window() {
 fn unschedulable_messages_are_kept_as_evidence() {
     let (objects, now) =
         load("f-unschedulable/insights-openshift-router-unschedulable-hostport.yaml");
-    let mut out = Vec::new();
+    let mut out = rounds::detect::Out::default();
     detector("unschedulable: {}")
         .imp()
         .detect(&objects[0], &DetectContext { now }, &mut out);
@@ -568,7 +568,7 @@ fn a_missing_owner_is_reported_as_missing_not_guessed() {
 fn the_start_failure_names_the_command_that_cannot_run() {
     let (objects, now) = load("i-start-failure/troubleshoot-init-runcontainererror.yaml");
     assert_eq!(objects.len(), 1, "one pod in the PodList");
-    let mut out = Vec::new();
+    let mut out = rounds::detect::Out::default();
     detector("containerStartFailure: {}").imp().detect(
         &objects[0],
         &DetectContext { now },
@@ -611,7 +611,7 @@ fn every_event_of_the_event_list_is_read() {
 #[test]
 fn the_node_oom_fragment_counts_every_kill_and_its_reporter() {
     let (objects, now) = load("j-events/k8s-134490-node-oomkilling-event-FRAGMENT.yaml");
-    let mut out = Vec::new();
+    let mut out = rounds::detect::Out::default();
     detector("nodeOomKilled: {}")
         .imp()
         .detect(&objects[0], &DetectContext { now }, &mut out);
@@ -623,7 +623,7 @@ fn the_node_oom_fragment_counts_every_kill_and_its_reporter() {
         "the kernel of node XXXXXXXXXX killed processes for lack of memory: 1074 time(s) (OOMKilling from kernel-monitor)"
     );
     // Placed in time by its first timestamp, the only one it has: a day later it is old.
-    let mut later = Vec::new();
+    let mut later = rounds::detect::Out::default();
     detector("nodeOomKilled: {}").imp().detect(
         &objects[0],
         &DetectContext {

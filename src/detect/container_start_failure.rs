@@ -3,7 +3,7 @@
 //! a command that cannot run, an image name that cannot be parsed.
 
 use super::oom_killed::{role_name, target};
-use super::{Detect, DetectContext, Detection, Evidence, Reads, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use crate::objects::pod::{ContainerStatus, StateTerminated};
 use schemars::JsonSchema;
@@ -79,7 +79,7 @@ impl Detect for ContainerStartFailure {
         TargetKind::Pod
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::Pod(pod) = object else { return };
         for c in pod.containers() {
             let s = c.status;
@@ -173,8 +173,8 @@ mod tests {
     use super::*;
     use crate::detect::util::{at, pod};
 
-    fn run(yaml: &str) -> Vec<Detection> {
-        let mut out = Vec::new();
+    fn run(yaml: &str) -> Out {
+        let mut out = Out::default();
         ContainerStartFailure::default().detect(&pod(yaml), &at("2026-11-22T10:00:00Z"), &mut out);
         out
     }
@@ -240,7 +240,7 @@ status:
             found[0].message,
             "app container app cannot start (StartError): its command cannot run (exit code 128)"
         );
-        let mut loops = Vec::new();
+        let mut loops = Out::default();
         crate::detect::crash_loop_back_off::CrashLoopBackOff::default().detect(
             &pod(yaml),
             &at("2026-11-22T10:00:00Z"),

@@ -2,7 +2,7 @@
 
 use super::container_start_failure::cannot_start;
 use super::oom_killed::{role_name, target};
-use super::{Detect, DetectContext, Detection, Evidence, Reads, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use crate::objects::pod::ContainerRole;
 use schemars::JsonSchema;
@@ -41,7 +41,7 @@ impl Detect for CrashLoopBackOff {
         TargetKind::Pod
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::Pod(pod) = object else { return };
         for c in pod.containers() {
             let s = c.status;
@@ -111,8 +111,8 @@ mod tests {
     use super::*;
     use crate::detect::util::{at, pod};
 
-    fn run(yaml: &str) -> Vec<Detection> {
-        let mut out = Vec::new();
+    fn run(yaml: &str) -> Out {
+        let mut out = Out::default();
         CrashLoopBackOff::default().detect(&pod(yaml), &at("2026-11-22T10:00:00Z"), &mut out);
         out
     }

@@ -1,6 +1,6 @@
 //! `evicted`: pods the kubelet or the Eviction API removed from their node.
 
-use super::{Detect, DetectContext, Detection, Evidence, Reads, Target, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, Target, TargetKind};
 use crate::objects::Object;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -29,7 +29,7 @@ impl Detect for Evicted {
         TargetKind::Pod
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::Pod(pod) = object else { return };
         let by_reason = pod.status.reason.as_deref() == Some("Evicted");
         let disruption = pod.condition("DisruptionTarget").filter(|c| {
@@ -91,8 +91,8 @@ mod tests {
     use super::*;
     use crate::detect::util::{at, pod};
 
-    fn run(yaml: &str) -> Vec<Detection> {
-        let mut out = Vec::new();
+    fn run(yaml: &str) -> Out {
+        let mut out = Out::default();
         Evicted::default().detect(&pod(yaml), &at("2026-11-22T10:00:00Z"), &mut out);
         out
     }

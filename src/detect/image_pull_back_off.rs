@@ -1,7 +1,7 @@
 //! `imagePullBackOff`: containers whose image cannot be pulled.
 
 use super::oom_killed::{role_name, target};
-use super::{Detect, DetectContext, Detection, Evidence, Reads, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -29,7 +29,7 @@ impl Detect for ImagePullBackOff {
         TargetKind::Pod
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::Pod(pod) = object else { return };
         for c in pod.containers() {
             let Some(waiting) = c.status.state.waiting.as_ref() else {
@@ -85,7 +85,7 @@ status:
   - {name: a, restartCount: 0, image: "reg/app:nope", state: {waiting: {reason: ErrImagePull, message: "not found"}}}
   - {name: b, restartCount: 0, state: {waiting: {reason: ContainerCreating}}}
 "#);
-        let mut out = Vec::new();
+        let mut out = Out::default();
         ImagePullBackOff::default().detect(&p, &at("2026-11-22T10:00:00Z"), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(

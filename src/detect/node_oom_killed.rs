@@ -5,8 +5,9 @@
 //! (`SystemOOM`) record them only as Events on the Node.
 
 use super::node_not_ready::node_target;
-use super::{Detect, DetectContext, Detection, Evidence, Reads, TargetKind};
-use crate::objects::{Event, Object, Timestamp};
+use super::util::{CLOCK_TOLERANCE, future_note};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
+use crate::objects::{Object, Timestamp};
 use crate::playbook::values::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -39,7 +40,8 @@ Finds nodes whose kernel killed processes for lack of memory, from Events on the
 reason OOMKilling (node-problem-detector's kernel monitor) or SystemOOM (the kubelet). Such
 kills often appear in no pod's status. An Event counts when it last happened (series, last,
 event or first timestamp) within `within` before the round; one with no time at all counts,
-one dated after the round's time does not. Its count (or series count) is the number of kills.
+one dated more than 5 minutes after the round's time does not (and the report says so). Its
+count (or series count) is the number of kills.
 Arguments: minCount (default 1): kills needed on one node; within (default 6h).";
 }
 
@@ -56,7 +58,7 @@ impl Detect for NodeOomKilled {
         self.min_count
     }
 
-    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Out) {
         let Object::Event(event) = object else { return };
         let Some(reason) = event.reason.as_deref().filter(|r| REASONS.contains(r)) else {
             return;
@@ -65,8 +67,18 @@ impl Detect for NodeOomKilled {
         if about.kind != "Node" || about.name.is_empty() {
             return;
         }
-        if !recent(event, self.within, ctx) {
-            return;
+        match event.time().and_then(Timestamp::time) {
+            Some(t) if t > ctx.now + CLOCK_TOLERANCE => {
+                out.note(future_note(
+                    &format!("the {reason} Event about node {}", about.name),
+                    t,
+                    ctx.now,
+                ));
+                return;
+            }
+            Some(t) if ctx.now - t > self.within.chrono() => return,
+            // An Event without any time counts: safer to report.
+            _ => {}
         }
         let kills = event.occurrences();
         let evidence = Evidence {
@@ -93,22 +105,13 @@ impl Detect for NodeOomKilled {
     }
 }
 
-/// Within the window before the round; an Event without any time counts (safer to report),
-/// one dated after the round does not (a wrong clock or `--now`).
-fn recent(event: &Event, within: Duration, ctx: &DetectContext) -> bool {
-    match event.time().and_then(Timestamp::time) {
-        Some(t) => t <= ctx.now && ctx.now - t <= within.chrono(),
-        None => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::detect::util::{at, object};
 
-    fn run(d: &NodeOomKilled, yaml: &str) -> Vec<Detection> {
-        let mut out = Vec::new();
+    fn run(d: &NodeOomKilled, yaml: &str) -> Out {
+        let mut out = Out::default();
         d.detect(&object(yaml), &at("2026-11-22T10:00:00Z"), &mut out);
         out
     }
@@ -180,7 +183,15 @@ type: Warning
         let old = NPD.replace("09:40:00Z", "08:40:00Z");
         assert!(run(&d, &old).is_empty(), "last seen 80 minutes ago");
         let future = NPD.replace("2026-11-22T09:40:00Z", "2026-11-23T09:40:00Z");
-        assert!(run(&d, &future).is_empty(), "dated after the round");
+        let mut out = Out::default();
+        d.detect(&object(&future), &at("2026-11-22T10:00:00Z"), &mut out);
+        assert!(out.is_empty(), "dated after the round");
+        assert_eq!(
+            out.notes,
+            [
+                "the OOMKilling Event about node node-a is dated 2026-11-23T09:40:00Z, after the round's time 2026-11-22T10:00:00Z: not counted (a wrong clock, or a wrong --now?)"
+            ]
+        );
         let pod = NPD.replace(
             "kind: Node, name: node-a",
             "kind: Pod, namespace: default, name: p",
