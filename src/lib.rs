@@ -15,4 +15,5 @@ pub mod plan;
 pub mod playbook;
 pub mod report;
 pub mod round;
+pub mod secrets;
 pub mod tls;
