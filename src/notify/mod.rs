@@ -301,3 +301,36 @@ pub fn ledger_unreadable_note(reason: &str) -> String {
         "the ledger could not be read ({reason}): notifications were sent as if for the first time; repeats and resolves resume once it can be read"
     )
 }
+
+/// The notify stage for a whole round report: reads nothing but what `ready` holds, appends
+/// the notification entries and notes to the report, and says whether a warning or critical
+/// notification was lost (the round then exits 3).
+pub async fn notify_report(
+    cfg: &NotifyConfig,
+    ready: &Ready,
+    report: &mut RoundReport,
+    playbooks: &[Loaded],
+    mode: Mode,
+    deadline: std::time::Instant,
+    log: &mut NotificationLog,
+) -> bool {
+    let now = DateTime::parse_from_rfc3339(&report.now)
+        .map(|t| t.to_utc())
+        .unwrap_or_else(|_| Utc::now());
+    let outcome = stage(
+        cfg,
+        ready,
+        &RoundView {
+            report,
+            playbooks,
+            now,
+            mode,
+            deadline,
+        },
+        log,
+    )
+    .await;
+    report.notifications.extend(outcome.entries);
+    report.notes.extend(outcome.notes);
+    outcome.lost
+}
