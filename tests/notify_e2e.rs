@@ -645,3 +645,326 @@ fn a_plaintext_only_smtp_server_is_refused() {
         "nothing was sent in plain text"
     );
 }
+
+/// Runs the notify stage of the library on a snapshot round, as `rounds run` does, with a
+/// notification log kept between calls (what the ledger does between Job runs).
+fn stage_round(
+    snapshot: &Path,
+    playbooks: &Path,
+    config: &Path,
+    now: chrono::DateTime<chrono::Utc>,
+    log: &mut rounds::notify::NotificationLog,
+) -> Vec<Value> {
+    let cfg = rounds::config::load(config).expect("config");
+    let loaded = rounds::playbook::load(&[playbooks.to_owned()]).expect("playbooks");
+    let ready =
+        rounds::notify::prepare(&cfg.notifications, &cfg.secrets_dir, &loaded).expect("secrets");
+    let opts = rounds::round::RoundOptions {
+        now,
+        mode: rounds::round::Mode::DryRun,
+        snapshot: vec![snapshot.to_owned()],
+        page_size: 500,
+        extra: Vec::new(),
+    };
+    let mut report = rounds::round::plan_snapshot(&loaded, &opts).expect("round");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(rounds::notify::notify_report(
+        &cfg.notifications,
+        &ready,
+        &mut report,
+        &loaded,
+        rounds::round::Mode::DryRun,
+        std::time::Instant::now() + Duration::from_secs(60),
+        log,
+    ));
+    let json = serde_json::to_value(&report).expect("json");
+    assert_no_secrets("report", &json.to_string());
+    assert_no_secrets(
+        "notification log",
+        &serde_json::to_string(log).expect("json"),
+    );
+    json["notifications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .expect("time")
+        .to_utc()
+}
+
+#[test]
+fn across_rounds_a_finding_notifies_once_repeats_after_the_interval_and_resolves_everywhere() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let slack = Receiver::start(Reply::status(200, "ok"));
+    let pd = Receiver::start(Reply::status(202, "{}"));
+    // The webhook fails the whole first round: its state must not advance.
+    let hook = Receiver::start(Reply::status(200, ""));
+    for _ in 0..3 {
+        hook.then(Reply::status(503, "down"));
+    }
+    let secrets = mount_secrets(
+        dir.path(),
+        &[
+            ("slack-url", &slack.url(&format!("/s/{SLACK_TOKEN}"))),
+            ("pd-key", PD_KEY),
+            ("hook-url", &hook.url(&format!("/h/{WEBHOOK_PATH_TOKEN}"))),
+        ],
+    );
+    let config = write_config(
+        dir.path(),
+        &secrets,
+        &format!(
+            "notifications:\n  retries: {{ attempts: 3, backoff: 50ms, maxBackoff: 100ms }}\n  channels:\n    slack:\n      slack: {{ webhookUrlFile: slack-url }}\n    pd:\n      pagerduty: {{ routingKeyFile: pd-key, url: '{}' }}\n    hook:\n      webhook: {{ urlFile: hook-url }}\n  tiers:\n    warning: {{ repeatInterval: 4h }}\n  routes:\n    - name: all\n      channels: [slack, pd, hook]\n",
+            pd.url("")
+        ),
+    );
+    let firing = crashloop_snapshot(dir.path(), 2);
+    let healthy = crashloop_snapshot(dir.path(), 0);
+    let playbooks = playbook(dir.path(), "warning");
+    let mut log = rounds::notify::NotificationLog::default();
+    let status =
+        |entries: &[Value], c: &str| entry(entries, c)["status"].as_str().map(str::to_owned);
+
+    // Round 1: new → every channel once; the webhook fails.
+    let e = stage_round(
+        &firing,
+        &playbooks,
+        &config,
+        t("2026-11-22T10:00:00Z"),
+        &mut log,
+    );
+    assert_eq!(status(&e, "slack").as_deref(), Some("sent"));
+    assert_eq!(status(&e, "pd").as_deref(), Some("sent"));
+    assert_eq!(status(&e, "hook").as_deref(), Some("failed"));
+    assert_eq!(
+        (
+            slack.requests().len(),
+            pd.requests().len(),
+            hook.requests().len()
+        ),
+        (1, 1, 3)
+    );
+
+    // Round 2, same findings: nothing for those that delivered; the webhook gets it now.
+    let e = stage_round(
+        &firing,
+        &playbooks,
+        &config,
+        t("2026-11-22T10:10:00Z"),
+        &mut log,
+    );
+    assert_eq!(status(&e, "slack").as_deref(), Some("suppressed"));
+    assert_eq!(status(&e, "pd").as_deref(), Some("suppressed"));
+    assert_eq!(status(&e, "hook").as_deref(), Some("sent"));
+    assert_eq!(entry(&e, "hook")["reason"], "new");
+    assert_eq!(
+        (
+            slack.requests().len(),
+            pd.requests().len(),
+            hook.requests().len()
+        ),
+        (1, 1, 4)
+    );
+
+    // Round 3, after the repeat interval: again.
+    let e = stage_round(
+        &firing,
+        &playbooks,
+        &config,
+        t("2026-11-22T14:05:00Z"),
+        &mut log,
+    );
+    assert_eq!(entry(&e, "slack")["reason"], "repeat");
+    assert_eq!(entry(&e, "pd")["reason"], "repeat");
+    assert_eq!(
+        status(&e, "hook").as_deref(),
+        Some("suppressed"),
+        "its last delivery was round 2"
+    );
+    assert_eq!(
+        (
+            slack.requests().len(),
+            pd.requests().len(),
+            hook.requests().len()
+        ),
+        (2, 2, 4)
+    );
+
+    // Round 4, the findings are gone: a resolve to every channel that was notified.
+    let e = stage_round(
+        &healthy,
+        &playbooks,
+        &config,
+        t("2026-11-22T14:15:00Z"),
+        &mut log,
+    );
+    for c in ["slack", "pd", "hook"] {
+        assert_eq!(status(&e, c).as_deref(), Some("sent"), "{c}: {e:?}");
+        assert_eq!(entry(&e, c)["reason"], "resolved");
+    }
+    let s = slack.requests().last().expect("slack").json();
+    assert!(
+        s["blocks"][0]["text"]["text"]
+            .as_str()
+            .is_some_and(|h| h.contains("RESOLVED")),
+        "{s}"
+    );
+    let p = pd.requests().last().expect("pd").json();
+    assert_eq!(p["event_action"], "resolve");
+    assert_eq!(
+        p["dedup_key"],
+        pd.requests()[0].json()["dedup_key"],
+        "the same incident"
+    );
+    let h = hook.requests().last().expect("hook").json();
+    assert_eq!(h["status"], "resolved");
+    assert_eq!(h["alerts"].as_array().map(Vec::len), Some(2));
+    assert!(
+        log.entries.is_empty(),
+        "resolved groups are forgotten: {log:?}"
+    );
+
+    // Round 5, still healthy: nothing at all.
+    let e = stage_round(
+        &healthy,
+        &playbooks,
+        &config,
+        t("2026-11-22T14:25:00Z"),
+        &mut log,
+    );
+    assert!(e.is_empty(), "{e:?}");
+    assert_eq!(
+        (
+            slack.requests().len(),
+            pd.requests().len(),
+            hook.requests().len()
+        ),
+        (3, 3, 5)
+    );
+}
+
+#[test]
+fn a_real_alertmanager_lists_the_alert_and_then_shows_it_resolved() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    std::fs::write(
+        dir.path().join("am.yml"),
+        "route:\n  receiver: blackhole\n  group_wait: 1s\nreceivers:\n  - name: blackhole\n",
+    )
+    .expect("write");
+    let _am = Child(
+        Command::new("prometheus-alertmanager")
+            .arg(format!(
+                "--config.file={}",
+                dir.path().join("am.yml").display()
+            ))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("am-data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus-alertmanager (Debian package)"),
+    );
+    wait_for_port(port);
+    let secrets = mount_secrets(dir.path(), &[]);
+    let config = write_config(
+        dir.path(),
+        &secrets,
+        &format!(
+            "notifications:\n  channels:\n    am:\n      alertmanager: {{ url: 'http://127.0.0.1:{port}', endsAfter: 30m }}\n  routes:\n    - name: all\n      channels: [am]\n"
+        ),
+    );
+    let playbooks = playbook(dir.path(), "critical");
+    let mut log = rounds::notify::NotificationLog::default();
+    // Alertmanager keeps time by its own clock: these rounds use the real time.
+    let now = chrono::Utc::now();
+    let e = stage_round(
+        &crashloop_snapshot(dir.path(), 1),
+        &playbooks,
+        &config,
+        now,
+        &mut log,
+    );
+    assert_eq!(entry(&e, "am")["status"], "sent", "{e:?}");
+    let alerts = get_alerts(port);
+    let firing: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["labels"]["playbook"] == "crashloop")
+        .collect();
+    assert_eq!(firing.len(), 1, "{alerts:?}");
+    let a = firing[0];
+    assert_eq!(a["status"]["state"], "active");
+    assert_eq!(a["labels"]["severity"], "critical");
+    assert_eq!(a["labels"]["pod"], "web-7d9f8b6c5d-00000");
+    assert_eq!(a["labels"]["namespace"], "shop");
+    assert!(
+        a["annotations"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("exit code: 1"))
+    );
+    let ends =
+        chrono::DateTime::parse_from_rfc3339(a["endsAt"].as_str().expect("endsAt")).expect("time");
+    let ahead = ends.to_utc() - now;
+    assert!(
+        ahead > chrono::Duration::minutes(29) && ahead <= chrono::Duration::minutes(30),
+        "{ahead}"
+    );
+
+    // The next round re-sends what still fires (Alertmanager forgets across restarts).
+    let e = stage_round(
+        &crashloop_snapshot(dir.path(), 1),
+        &playbooks,
+        &config,
+        now + chrono::Duration::seconds(1),
+        &mut log,
+    );
+    assert_eq!(entry(&e, "am")["reason"], "refresh");
+
+    // The finding is gone: the alert is sent with endsAt now and is no longer active.
+    let e = stage_round(
+        &crashloop_snapshot(dir.path(), 0),
+        &playbooks,
+        &config,
+        chrono::Utc::now(),
+        &mut log,
+    );
+    assert_eq!(entry(&e, "am")["reason"], "resolved", "{e:?}");
+    assert_eq!(entry(&e, "am")["status"], "sent", "{e:?}");
+    std::thread::sleep(Duration::from_millis(1100));
+    let still: Vec<Value> = get_alerts(port)
+        .into_iter()
+        .filter(|a| a["labels"]["playbook"] == "crashloop")
+        .collect();
+    assert!(
+        still.is_empty(),
+        "resolved alerts are not listed as active: {still:?}"
+    );
+}
+
+fn get_alerts(port: u16) -> Vec<Value> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        s,
+        "GET /api/v2/alerts HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    let (head, body) = out.split_once("\r\n\r\n").expect("an HTTP answer");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // Chunked or not, the JSON array is the body's one bracketed part.
+    let start = body.find('[').expect("a JSON array");
+    let end = body.rfind(']').expect("a JSON array");
+    serde_json::from_str(&body[start..=end]).expect("alerts JSON")
+}
