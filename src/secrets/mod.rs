@@ -203,6 +203,19 @@ impl Secrets {
         dir: &SecretsDir,
         wanted: impl IntoIterator<Item = (&'a SecretFile, String)>,
     ) -> Result<Self, Vec<SecretError>> {
+        let (secrets, problems) = Self::load_available(dir, wanted);
+        if problems.is_empty() {
+            Ok(secrets)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Reads what can be read and says what cannot (for `rounds doctor`).
+    pub fn load_available<'a>(
+        dir: &SecretsDir,
+        wanted: impl IntoIterator<Item = (&'a SecretFile, String)>,
+    ) -> (Self, Vec<SecretError>) {
         let mut values = BTreeMap::new();
         let mut problems = Vec::new();
         for (file, field) in wanted {
@@ -216,11 +229,7 @@ impl Secrets {
                 Err(e) => problems.push(e),
             }
         }
-        if problems.is_empty() {
-            Ok(Self { values })
-        } else {
-            Err(problems)
-        }
+        (Self { values }, problems)
     }
 
     pub fn get(&self, file: &SecretFile) -> Option<&SecretString> {
