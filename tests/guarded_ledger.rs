@@ -288,9 +288,14 @@ async fn a_ledger_conflict_loses_no_entry() {
     let mut cm = admin.get(LEDGER).await.expect("get").json();
     let mut doc: Value =
         serde_json::from_str(cm["data"]["ledger.json"].as_str().expect("text")).expect("doc");
-    doc["notifications"]["entries"]["sha256:other-writer"] =
-        json!({"lastSent": "2026-11-22T09:59:00Z", "resolved": false});
-    doc["schedules"]["crash"] = json!({"lastRun": "2026-11-22T09:59:00Z"});
+    doc["notifications"]["entries"]["sha256:other-writer"] = json!({
+        "route": "default", "channel": "slack", "group": "playbook=other", "tier": "warning",
+        "firstSent": "2026-11-22T09:59:00Z", "lastSent": "2026-11-22T09:59:00Z",
+        "digest": "sha256:0123", "count": 1});
+    doc["cooldowns"]["scale:Deployment.apps/shop/other"] = json!({
+        "action": "scale", "playbook": "other", "runId": "20261122T095900Z-0000beef",
+        "appliedAt": "2026-11-22T09:59:00Z",
+        "target": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "other"}});
     cm["data"]["ledger.json"] = json!(doc.to_string());
     // Straight into the store: the delay above is for rounds' write only.
     c.server.insert(cm).expect("the other writer saves");
@@ -298,8 +303,9 @@ async fn a_ledger_conflict_loses_no_entry() {
     assert_eq!(
         out.status.code(),
         Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
     );
     let report: Value = serde_json::from_slice(&out.stdout).expect("report");
     assert!(
@@ -314,8 +320,8 @@ async fn a_ledger_conflict_loses_no_entry() {
         "the other writer's entry is kept"
     );
     assert_eq!(
-        ledger["schedules"]["crash"]["lastRun"],
-        "2026-11-22T09:59:00Z"
+        ledger["cooldowns"]["scale:Deployment.apps/shop/other"]["runId"],
+        "20261122T095900Z-0000beef"
     );
     let runs: Vec<&str> = ledger["history"]
         .as_object()

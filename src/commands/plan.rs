@@ -36,32 +36,11 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
             settle_namespace(&mut config, &runner, api);
         }
         let config = &config;
-        let extra = prometheus_objects(config).await?;
-        let run_id = round::run_id(config.now, &config.playbooks);
         match (&config.source, &api) {
-            (Source::Snapshot(paths), _) => {
-                let inventory = round::inventory_snapshot(config, paths, &extra)
-                    .map_err(|e| CommandError::Invalid(e.to_string()))?;
-                let ledger = match &config.ledger_file {
-                    Some(path) => LedgerState::File(read_ledger_file(path)?),
-                    None => LedgerState::Absent,
-                };
-                let pause = Pause::NotRead(
-                    "not checked: a snapshot round does not read the pause ConfigMap".into(),
-                );
-                let finish = Finish {
-                    config,
-                    run_id: &run_id,
-                    api: None,
-                    ledger: &RefCell::new(ledger),
-                    pause: &pause,
-                    instance: "rounds",
-                    started,
-                    notes: Vec::new(),
-                };
-                Ok::<_, CommandError>(round::finish(finish, inventory).await)
-            }
+            (Source::Snapshot(_), _) => snapshot_round(config).await,
             (Source::Live(_), Some(api)) => {
+                let extra = prometheus_objects(config).await?;
+                let run_id = round::run_id(config.now, &config.playbooks);
                 let mut notes = Vec::new();
                 let ledger = load_ledger(api, config, &mut notes).await;
                 let pause = read_pause(api, config).await;
@@ -92,6 +71,34 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
     })?;
     print_report(&report, args.output)?;
     Ok(exit_of(&report))
+}
+
+/// A round on a snapshot: no ledger (unless a file is given) and no pause switch.
+pub(super) async fn snapshot_round(config: &RoundConfig) -> Result<RoundReport, CommandError> {
+    let Source::Snapshot(paths) = &config.source else {
+        return Err(CommandError::Invalid("not a snapshot round".into()));
+    };
+    let extra = prometheus_objects(config).await?;
+    let run_id = round::run_id(config.now, &config.playbooks);
+    let inventory = round::inventory_snapshot(config, paths, &extra)
+        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+    let ledger = match &config.ledger_file {
+        Some(path) => LedgerState::File(read_ledger_file(path)?),
+        None => LedgerState::Absent,
+    };
+    let pause =
+        Pause::NotRead("not checked: a snapshot round does not read the pause ConfigMap".into());
+    let finish = Finish {
+        config,
+        run_id: &run_id,
+        api: None,
+        ledger: &RefCell::new(ledger),
+        pause: &pause,
+        instance: "rounds",
+        started: Instant::now(),
+        notes: Vec::new(),
+    };
+    Ok(round::finish(finish, inventory).await)
 }
 
 /// Exit 3 when an action failed; 0 otherwise.
@@ -188,6 +195,7 @@ pub(super) fn build(
         deadline: args.deadline,
         source,
         page_size: args.page_size,
+        snapshot_limits: args.snapshot_limits(),
         // Settled once the API tells the pod's namespace (see `connect`).
         namespace: runner
             .namespace
@@ -230,7 +238,10 @@ pub(super) async fn load_ledger(
         Err(e) => return LedgerState::Unreadable(e.to_string()),
     };
     match store.load().await {
-        Ok(stored) => LedgerState::Live(stored),
+        Ok(mut stored) => {
+            notes.append(&mut stored.notes);
+            LedgerState::Live(stored)
+        }
         Err(e) => {
             notes.push(format!(
                 "{e}; cooldowns and earlier writes cannot be checked, so nothing that needs them is done"

@@ -27,15 +27,40 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
         // A snapshot has no server to send dry runs to: the round is a plan.
         Ok(if snapshot { Mode::Plan } else { mode })
     })?;
-    if snapshot {
-        return super::plan::plan(&args.round);
-    }
-    let Source::Live(opts) = config.source.clone() else {
-        return Err(CommandError::Invalid("a live round needs the API".into()));
-    };
-    let runtime = runtime()?;
     let started = Instant::now();
-    let (report, ledger_failed) = runtime.block_on(async {
+    // Secrets are read once, before anything else happens: a bad one is a config error.
+    let ready = crate::notify::prepare(
+        &runner.notifications,
+        &runner.secrets_dir,
+        &config.playbooks,
+    )
+    .map_err(|p| CommandError::Invalid(p.join("\n")))?;
+    let runtime = runtime()?;
+    let Source::Live(opts) = config.source.clone() else {
+        // A snapshot round: nothing can be changed, but it notifies (without a ledger, so
+        // every notification goes out as if for the first time).
+        let (report, lost) = runtime.block_on(async {
+            let mut report = super::plan::snapshot_round(&config).await?;
+            let mut log = crate::notify::NotificationLog::default();
+            let lost = crate::notify::notify_report(
+                &runner.notifications,
+                &ready,
+                &mut report,
+                &config.playbooks,
+                config.mode,
+                started + config.deadline,
+                &mut log,
+            )
+            .await;
+            Ok::<_, CommandError>((report, lost))
+        })?;
+        print_report(&report, args.round.output)?;
+        return Ok(match exit_of(&report) {
+            Exit::Done if lost => Exit::Failures,
+            other => other,
+        });
+    };
+    let (report, failed) = runtime.block_on(async {
         let api = connect(&opts).await?;
         settle_namespace(&mut config, &runner, &api);
         let config = &config;
@@ -84,6 +109,29 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
             let mut ledger = ledger.into_inner();
             let unreadable = matches!(ledger, LedgerState::Unreadable(_));
             let mut failed = unreadable;
+            // Notifications, with the log kept in the ledger (an unreadable ledger: a fresh
+            // log, and the report says so).
+            let mut fresh = crate::notify::NotificationLog::default();
+            if let LedgerState::Unreadable(reason) = &ledger {
+                report
+                    .notes
+                    .push(crate::notify::ledger_unreadable_note(reason));
+            }
+            let log = match ledger.ledger_mut() {
+                Some(l) => &mut l.notifications,
+                None => &mut fresh,
+            };
+            let lost = crate::notify::notify_report(
+                &runner.notifications,
+                &ready,
+                &mut report,
+                &config.playbooks,
+                config.mode,
+                started + config.deadline,
+                log,
+            )
+            .await;
+            failed |= lost;
             if let LedgerState::Live(stored) = &mut ledger {
                 record_schedules(&mut stored.ledger, &report, config, &run_id);
                 let longest = config
@@ -122,7 +170,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
     })?;
     print_report(&report, args.round.output)?;
     Ok(match exit_of(&report) {
-        Exit::Done if ledger_failed => Exit::Failures,
+        Exit::Done if failed => Exit::Failures,
         other => other,
     })
 }

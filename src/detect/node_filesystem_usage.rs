@@ -2,7 +2,7 @@
 //! eviction thresholds turn it into DiskPressure.
 
 use super::util::{human_bytes, node_target, percent};
-use super::{Detect, DetectContext, Detection, Evidence, Reads, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use crate::objects::storage::DiskSource;
 use crate::playbook::values::Percent;
@@ -47,7 +47,7 @@ impl Detect for NodeFilesystemUsage {
         TargetKind::Node
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::StatsSummary(summary) = object else {
             return;
         };
@@ -91,7 +91,7 @@ mod tests {
         let summary = object(
             "node: {nodeName: n1, fs: {capacityBytes: 1000, availableBytes: 40}}\npods: []\n",
         );
-        let mut out = Vec::new();
+        let mut out = Out::default();
         NodeFilesystemUsage::default().detect(&summary, &at("2026-11-22T10:00:00Z"), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(
@@ -102,7 +102,7 @@ mod tests {
             source: DiskSource::Prometheus,
             ..NodeFilesystemUsage::default()
         };
-        let mut none = Vec::new();
+        let mut none = Out::default();
         prom.detect(&summary, &at("2026-11-22T10:00:00Z"), &mut none);
         assert!(none.is_empty(), "a kubelet summary is not Prometheus data");
     }

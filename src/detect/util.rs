@@ -1,9 +1,24 @@
 //! Helpers shared by detectors (and only here, so detectors never import one another).
 
 use super::{Target, TargetKind};
-use crate::objects::pod::ContainerRole;
+use crate::objects::pod::{ContainerRole, ContainerStatus, StateTerminated};
 use crate::objects::{Pod, Timestamp};
 use chrono::{DateTime, Utc};
+
+/// How far after the round's time an event may be dated and still count as now: a round
+/// takes minutes to list a big cluster, and node clocks drift a little. Later than this is
+/// a wrong clock or a wrong `--now`.
+pub const CLOCK_TOLERANCE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The note for something dated after the round's time, which is not counted.
+pub fn future_note(what: &str, when: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = chrono::SecondsFormat::Secs;
+    format!(
+        "{what} is dated {}, after the round's time {}: not counted (a wrong clock, or a wrong --now?)",
+        when.to_rfc3339_opts(secs, true),
+        now.to_rfc3339_opts(secs, true)
+    )
+}
 
 /// True when `since` is at least `min` before `now`. An unreadable or missing time counts
 /// as old enough: the condition is there, and hiding it would be the unsafe choice.
@@ -77,4 +92,50 @@ pub fn human_bytes(b: u64) -> String {
         unit += 1;
     }
     format!("{v:.1} {}", UNITS[unit])
+}
+
+/// Why a container cannot start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The kubelet could not build its configuration (env, volumes from ConfigMaps, Secrets).
+    Config,
+    /// The runtime could not create it.
+    Create,
+    /// The runtime created it but could not run its command.
+    Run,
+    /// The image reference does not parse.
+    ImageName,
+}
+
+/// The reason and cause when a container is not running because it cannot start, with the
+/// termination that shows it (if any).
+pub fn cannot_start(s: &ContainerStatus) -> Option<(&str, Cause, Option<&StateTerminated>)> {
+    if s.state.running.is_some() {
+        return None;
+    }
+    let waiting = s.state.waiting.as_ref().and_then(|w| w.reason.as_deref());
+    let start_error = |t: &&StateTerminated| {
+        matches!(
+            t.reason.as_deref(),
+            Some("ContainerCannotRun" | "StartError")
+        )
+    };
+    let termination = s.state.terminated.as_ref().filter(start_error).or(s
+        .last_state
+        .terminated
+        .as_ref()
+        .filter(start_error));
+    let cause = match waiting {
+        Some("CreateContainerConfigError") => Cause::Config,
+        Some("CreateContainerError") => Cause::Create,
+        Some("RunContainerError") => Cause::Run,
+        Some("InvalidImageName") => Cause::ImageName,
+        // Between back-offs, or waiting to retry a start that failed.
+        _ => {
+            let t = termination?;
+            let reason = t.reason.as_deref().unwrap_or("StartError");
+            return Some((reason, Cause::Run, Some(t)));
+        }
+    };
+    waiting.map(|r| (r, cause, termination))
 }

@@ -45,6 +45,8 @@ pub struct Stored {
     base: Value,
     resource_version: Option<String>,
     shards: Vec<String>,
+    /// What the round should report about reading it (a section that could not be read).
+    pub notes: Vec<String>,
 }
 
 impl Stored {
@@ -56,6 +58,7 @@ impl Stored {
             ledger,
             resource_version: None,
             shards: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -200,13 +203,29 @@ impl<'a> LedgerStore<'a> {
                 "it was written by a newer rounds (document version {version}; this one reads {VERSION}); rounds leaves it alone"
             )));
         }
-        let ledger: Ledger = serde_json::from_value(base.clone())
+        // The notification log is another component's section: if it cannot be read, the
+        // notifications start afresh (and say so); every other section must read, or nothing
+        // that depends on the ledger is done.
+        let mut rest = base.clone();
+        let log = rest.as_object_mut().and_then(|m| m.remove("notifications"));
+        let mut ledger: Ledger = serde_json::from_value(rest)
             .map_err(|e| unreadable(format!("{KEY} does not match the ledger's shape: {e}")))?;
+        let mut notes = Vec::new();
+        if let Some(log) = log {
+            match serde_json::from_value(log) {
+                Ok(l) => ledger.notifications = l,
+                Err(e) => notes.push(format!(
+                    "the notification log in {} could not be read ({e}); notifications start afresh",
+                    self.what()
+                )),
+            }
+        }
         Ok(Stored {
             ledger,
             base,
             resource_version,
             shards,
+            notes,
         })
     }
 

@@ -33,6 +33,8 @@ pub struct RoundConfig {
     pub deadline: Duration,
     pub source: Source,
     pub page_size: u32,
+    /// Bounds of reading a snapshot (object and token sizes).
+    pub snapshot_limits: crate::inventory::snapshot::Limits,
     /// Rounds' own namespace: its ledger, lease and pause ConfigMap live there.
     pub namespace: String,
     /// Namespaces rounds never changes (rounds' own included).

@@ -55,11 +55,7 @@ pub fn inventory_snapshot(
     let playbooks = &config.playbooks;
     let due = due(playbooks, config.now);
     let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now });
-    for path in paths {
-        for file in snapshot::snapshot_files(path)? {
-            snapshot::read_file(&file, &mut |d| collector.accept(d))?;
-        }
-    }
+    let read_notes = snapshot::read(paths, config.snapshot_limits, &mut |d| collector.accept(d))?;
     collector.accept_all(extra);
     let source = paths
         .iter()
@@ -67,6 +63,7 @@ pub fn inventory_snapshot(
         .collect::<Vec<_>>()
         .join(", ");
     let mut collected = collector.finish();
+    collected.notes.splice(0..0, read_notes);
     evidence::from_index(&mut collected.findings, playbooks, &collected.index);
     Ok(Inventory {
         due,
@@ -401,4 +398,68 @@ pub fn run_id(now: DateTime<Utc>, playbooks: &[Loaded]) -> String {
     }
     let digest = hex::encode(h.finalize());
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &digest[..8])
+}
+
+/// What a snapshot round needs, for library users (tests) that make one without the CLI.
+pub struct RoundOptions {
+    pub now: DateTime<Utc>,
+    pub mode: Mode,
+    pub snapshot: Vec<std::path::PathBuf>,
+    /// Bounds of reading a snapshot (object and token sizes).
+    pub snapshot_limits: snapshot::Limits,
+    pub page_size: u32,
+    /// Objects from other sources (disk usage from Prometheus), added to the inventory.
+    pub extra: Vec<Object>,
+}
+
+/// A snapshot round as `rounds plan --snapshot` makes it, with the runner config's defaults
+/// (no ledger, no pause switch: those guards say they did not check). Writes nothing.
+pub fn plan_snapshot(
+    playbooks: &[Loaded],
+    opts: &RoundOptions,
+) -> Result<RoundReport, SnapshotRoundError> {
+    let defaults = crate::config::RunnerConfig::default();
+    let config = RoundConfig {
+        playbooks: playbooks.to_vec(),
+        mode: opts.mode,
+        now: opts.now,
+        deadline: std::time::Duration::from_secs(240),
+        source: Source::Snapshot(opts.snapshot.clone()),
+        page_size: opts.page_size,
+        snapshot_limits: opts.snapshot_limits,
+        namespace: "rounds".into(),
+        protected_namespaces: defaults.protected_namespaces,
+        guards: defaults.guards,
+        ledger_name: "rounds-ledger".into(),
+        lease_name: "rounds".into(),
+        ledger_file: None,
+        prometheus: None,
+    };
+    let inventory = inventory_snapshot(&config, &opts.snapshot, &opts.extra)?;
+    let pause =
+        Pause::NotRead("not checked: a snapshot round does not read the pause ConfigMap".into());
+    let ledger = RefCell::new(LedgerState::Absent);
+    let parts = Finish {
+        config: &config,
+        run_id: &run_id(config.now, &config.playbooks),
+        api: None,
+        ledger: &ledger,
+        pause: &pause,
+        instance: "rounds",
+        started: Instant::now(),
+        notes: Vec::new(),
+    };
+    // Without an API nothing in the finish waits; a minimal runtime drives it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(SnapshotRoundError::Runtime)?;
+    Ok(runtime.block_on(finish(parts, inventory)))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotRoundError {
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
 }
