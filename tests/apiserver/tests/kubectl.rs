@@ -343,8 +343,16 @@ async fn kubectl_drains_a_node_through_the_eviction_api() {
     let kubectl = Kubectl::new(&server, DEFAULT_ADMIN_TOKEN);
     let deleted = kubectl.run(&["delete", "pdb", "api", "-n", "shop"]).await;
     assert!(deleted.success, "{}", deleted.stderr);
+    // Evicted pods stay Terminating for their grace period, and drain waits for them to go:
+    // a short grace period lets the server's kubelet timer remove them.
     let drained = kubectl
-        .run(&["drain", "node-2", "--ignore-daemonsets", "--timeout=20s"])
+        .run(&[
+            "drain",
+            "node-2",
+            "--ignore-daemonsets",
+            "--grace-period=1",
+            "--timeout=20s",
+        ])
         .await;
     assert!(drained.success, "{}", drained.stderr);
     assert!(
