@@ -145,8 +145,12 @@ pub fn create(
     }
     set_type(info, &mut object);
     ensure_namespace(info, namespace, &mut object)?;
-    if metadata_str(&object, "resourceVersion").is_some_and(|rv| !rv.is_empty()) {
-        // etcd3's store refuses it; it is not a Status error, hence a bare 500.
+    if metadata_str(&object, "resourceVersion")
+        .and_then(|rv| rv.parse::<u64>().ok())
+        .is_some_and(|rv| rv != 0)
+    {
+        // etcd3's store refuses a version it can parse (others are dropped); it is not a
+        // Status error, hence a bare 500.
         return Err(ApiError::unknown(
             500,
             "resourceVersion should not be set on objects to be created",

@@ -670,3 +670,82 @@ async fn strategic_merge_patches_need_merge_keys() {
             "message": "testing value /spec/replicas failed: test failed"}])
     );
 }
+
+#[tokio::test]
+async fn creates_and_updates_follow_the_registry_rules() {
+    let server = start().await;
+    let client = admin(&server);
+    let with_rv = client
+        .post(
+            CONFIGMAPS,
+            &json!({"metadata": {"name": "copied", "resourceVersion": "12"}}),
+        )
+        .await
+        .expect("post");
+    assert_eq!(
+        with_rv.json(),
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": "resourceVersion should not be set on objects to be created", "code": 500})
+    );
+    // PUT creates only kinds that allow it.
+    let missing = client
+        .put(
+            &format!("{CONFIGMAPS}/missing"),
+            &json!({"metadata": {"name": "missing"}}),
+        )
+        .await
+        .expect("put");
+    assert_status(&missing, 404, "NotFound");
+    assert_eq!(
+        missing.json()["message"],
+        "configmaps \"missing\" not found"
+    );
+    let event = client
+        .put(
+            "/api/v1/namespaces/shop/events/created-by-put",
+            &json!({"metadata": {"name": "created-by-put"}, "reason": "Test",
+                "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web-7d4b9c-aaaaa"}}),
+        )
+        .await
+        .expect("put");
+    assert_eq!(event.status, 201, "{}", event.text());
+    let renamed = client
+        .put(WEB, &json!({"metadata": {"name": "api"}}))
+        .await
+        .expect("put");
+    assert_eq!(
+        renamed.json()["message"],
+        "the name of the object (api) does not match the name on the URL (web)"
+    );
+    // The scale subresource validates the Scale.
+    let negative = client
+        .patch(
+            &format!("{WEB}/scale"),
+            "application/merge-patch+json",
+            &json!({"spec": {"replicas": -1}}),
+        )
+        .await
+        .expect("scale");
+    assert_status(&negative, 422, "Invalid");
+    assert_eq!(
+        negative.json()["message"],
+        "Scale.autoscaling \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+    );
+    // A status write changes the status only.
+    let status = client
+        .patch(
+            "/api/v1/namespaces/shop/pods/web-7d4b9c-aaaaa/status",
+            "application/merge-patch+json",
+            &json!({"status": {"phase": "Failed"}, "spec": {"nodeName": "node-2"}}),
+        )
+        .await
+        .expect("status")
+        .json();
+    assert_eq!(
+        (
+            status["status"]["phase"].as_str(),
+            status["spec"]["nodeName"].as_str()
+        ),
+        (Some("Failed"), Some("node-1"))
+    );
+}
