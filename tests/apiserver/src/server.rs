@@ -379,9 +379,20 @@ impl TestApiServer {
         }
     }
 
-    /// Adds or replaces an object as seeded state.
+    /// Adds or replaces an object as seeded state: stored as given (no validation), its
+    /// namespace created if missing; the disruption controller, when running, reacts to it as
+    /// to any write.
     pub fn insert(&self, object: Value) -> Result<(), StoreError> {
-        self.state.write_store().insert(object).map(|_| ())
+        let mut store = self.state.write_store();
+        let namespace = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_string();
+        let info = store.insert(object)?;
+        store.ensure_namespaces();
+        disruption::on_change(&mut store, &info, &namespace);
+        Ok(())
     }
 
     /// Makes every continue token issued so far expired (410 Gone on use).

@@ -454,3 +454,22 @@ async fn eviction_bodies_are_decoded_as_the_real_server_decodes_them() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn the_controller_reacts_to_objects_inserted_while_running() {
+    let server = start().await;
+    assert_eq!(
+        numbers(&server.pdb_status("shop", "web").expect("status")),
+        (3, 2, 3, 1)
+    );
+    let mut pod = server
+        .object("", "pods", "shop", "web-7d4b9c-aaaaa")
+        .expect("pod");
+    pod["metadata"]["name"] = json!("web-7d4b9c-fffff");
+    pod["metadata"]["uid"] = json!("uid-pod-fffff");
+    server.insert(pod).expect("insert");
+    assert_eq!(
+        numbers(&server.pdb_status("shop", "web").expect("status")),
+        (4, 2, 4, 2)
+    );
+}
