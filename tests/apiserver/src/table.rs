@@ -166,6 +166,28 @@ fn columns(info: &ResourceInfo) -> Vec<Value> {
             ),
             name_column_last(),
         ],
+        ("policy", "poddisruptionbudgets") => vec![
+            name,
+            column(
+                "Min Available",
+                "string",
+                0,
+                "The minimum number of pods that must be available simultaneously. This can be either an integer or a string specifying a percentage, e.g. \"28%\".",
+            ),
+            column(
+                "Max Unavailable",
+                "string",
+                0,
+                "The maximum number of pods that may be unavailable simultaneously. This can be either an integer or a string specifying a percentage, e.g. \"28%\".",
+            ),
+            column(
+                "Allowed Disruptions",
+                "integer",
+                0,
+                "Number of pod disruptions that are currently allowed.",
+            ),
+            age,
+        ],
         _ => vec![name, age],
     }
 }
@@ -359,6 +381,20 @@ fn cells(info: &ResourceInfo, object: &Value, now: chrono::DateTime<chrono::Utc>
             ]
         }
         ("" | "events.k8s.io", "events") => event_cells(object, now),
+        ("policy", "poddisruptionbudgets") => {
+            let bound = |field: &str| match object.pointer(&format!("/spec/{field}")) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => "N/A".to_string(),
+            };
+            vec![
+                name,
+                json!(bound("minAvailable")),
+                json!(bound("maxUnavailable")),
+                json!(int(object, &["status", "disruptionsAllowed"])),
+                age,
+            ]
+        }
         ("apps", "deployments") => vec![
             name,
             json!(format!(

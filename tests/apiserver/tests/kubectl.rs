@@ -341,6 +341,32 @@ async fn kubectl_applies_manifests() {
 async fn kubectl_drains_a_node_through_the_eviction_api() {
     let server = start().await;
     let kubectl = Kubectl::new(&server, DEFAULT_ADMIN_TOKEN);
+    let budgets = kubectl.run(&["get", "pdb", "-n", "shop"]).await;
+    assert!(budgets.success, "{}", budgets.stderr);
+    let rows: Vec<Vec<&str>> = budgets
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[..3]
+            .iter()
+            .map(|r| r[..r.len() - 1].to_vec())
+            .collect::<Vec<_>>(),
+        [
+            vec![
+                "NAME",
+                "MIN",
+                "AVAILABLE",
+                "MAX",
+                "UNAVAILABLE",
+                "ALLOWED",
+                "DISRUPTIONS"
+            ],
+            vec!["api", "N/A", "0", "0"],
+            vec!["web", "2", "N/A", "1"],
+        ]
+    );
     let deleted = kubectl.run(&["delete", "pdb", "api", "-n", "shop"]).await;
     assert!(deleted.success, "{}", deleted.stderr);
     // Evicted pods stay Terminating for their grace period, and drain waits for them to go:
