@@ -152,6 +152,13 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) -> Result<(), PatchErr
         return Ok(());
     };
     for (key, value) in patch_map {
+        if let Some(field) = key.strip_prefix("$deleteFromPrimitiveList/")
+            && let (Some(Value::Array(existing)), Some(remove)) =
+                (target_map.get_mut(field), value.as_array())
+        {
+            existing.retain(|item| !remove.contains(item));
+            continue;
+        }
         if is_directive(key) {
             continue;
         }
@@ -163,6 +170,14 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) -> Result<(), PatchErr
             (Some(Value::Array(existing)), Value::Array(patch_list)) => {
                 match merge_key(key, patch_list) {
                     Some(merge_key) => merge_list(existing, patch_list, merge_key)?,
+                    // `finalizers` is a merged list of strings: the patch adds to it.
+                    None if key == "finalizers" => {
+                        for item in patch_list {
+                            if !existing.contains(item) {
+                                existing.push(item.clone());
+                            }
+                        }
+                    }
                     None => *existing = patch_list.clone(),
                 }
             }
@@ -327,6 +342,44 @@ mod tests {
             .collect();
         assert_eq!(names, ["app", "new"]);
         assert!(patched["spec"].get("replicas").is_none());
+    }
+
+    #[test]
+    fn strategic_merge_unions_finalizers_and_deletes_from_them() {
+        let target = json!({"metadata": {"finalizers": ["a", "b"]}});
+        let added = apply(
+            PatchType::Strategic,
+            &target,
+            json!({"metadata": {"finalizers": ["b", "c"]}})
+                .to_string()
+                .as_bytes(),
+        )
+        .expect("patch");
+        assert_eq!(added["metadata"]["finalizers"], json!(["a", "b", "c"]));
+        let removed = apply(
+            PatchType::Strategic,
+            &added,
+            json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}})
+                .to_string()
+                .as_bytes(),
+        )
+        .expect("patch");
+        assert_eq!(removed["metadata"]["finalizers"], json!(["b", "c"]));
+    }
+
+    #[test]
+    fn strategic_merge_refuses_elements_without_their_merge_key() {
+        let patch = json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}});
+        assert_eq!(
+            apply(
+                PatchType::Strategic,
+                &deployment(),
+                patch.to_string().as_bytes()
+            ),
+            Err(PatchError::NoMergeKey(
+                "map: map[image:x] does not contain declared merge key: name".into()
+            ))
+        );
     }
 
     #[test]

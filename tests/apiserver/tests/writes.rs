@@ -749,3 +749,38 @@ async fn creates_and_updates_follow_the_registry_rules() {
         (Some("Failed"), Some("node-1"))
     );
 }
+
+#[tokio::test]
+async fn finalizers_hold_a_deleted_object_until_they_are_removed() {
+    let server = start().await;
+    let client = admin(&server);
+    let created = client
+        .post(
+            CONFIGMAPS,
+            &json!({"metadata": {"name": "held", "finalizers": ["rounds.dev/audit"]}}),
+        )
+        .await
+        .expect("create");
+    assert_eq!(created.status, 201, "{}", created.text());
+    let deleted = client
+        .delete(&format!("{CONFIGMAPS}/held"), None)
+        .await
+        .expect("delete")
+        .json();
+    assert_eq!(deleted["status"], "Success");
+    let held = server
+        .object("", "configmaps", "rounds", "held")
+        .expect("held by its finalizer");
+    assert!(held["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(held["metadata"]["deletionGracePeriodSeconds"], 0);
+    let released = client
+        .patch(
+            &format!("{CONFIGMAPS}/held"),
+            "application/strategic-merge-patch+json",
+            &json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["rounds.dev/audit"]}}),
+        )
+        .await
+        .expect("patch");
+    assert_eq!(released.status, 200, "{}", released.text());
+    assert!(server.object("", "configmaps", "rounds", "held").is_none());
+}
