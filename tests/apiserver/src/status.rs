@@ -248,17 +248,6 @@ impl ApiError {
     }
 }
 
-/// A `Status` with `status: Success`, as eviction answers.
-pub fn success_status(code: u16) -> Value {
-    json!({
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Success",
-        "code": code,
-    })
-}
-
 /// What a delete of a kind that does not return the deleted object answers
 /// (`Store.finalizeDelete`): Success with name, group, the plural resource as `kind`, and uid.
 pub fn deleted_status(info: &ResourceInfo, name: &str, uid: &str) -> Value {
