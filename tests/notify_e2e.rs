@@ -663,6 +663,7 @@ fn stage_round(
         now,
         mode: rounds::round::Mode::DryRun,
         snapshot: vec![snapshot.to_owned()],
+        snapshot_limits: Default::default(),
         page_size: 500,
         extra: Vec::new(),
     };
