@@ -114,7 +114,6 @@ fn load_documents(
     accept_configs: bool,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Validated, Vec<Diagnostic>> {
-    let config_schema = crate::config::schema();
     let schema = schema();
     let mut validated = Validated::default();
     let mut problems = Vec::new();
@@ -163,11 +162,7 @@ fn load_documents(
                 let kind = doc.get("kind").map(|k| k.to_json());
                 if accept_configs && kind.as_ref().and_then(|k| k.as_str()) == Some("RunnerConfig")
                 {
-                    match source.typed_noting::<crate::config::RunnerConfig>(
-                        &config_schema,
-                        &doc,
-                        warnings,
-                    ) {
+                    match crate::config::check_document(&source, &doc) {
                         Ok(_) => validated.configs.push(source.file.clone()),
                         Err(mut d) => problems.append(&mut d),
                     }
