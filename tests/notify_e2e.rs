@@ -59,9 +59,17 @@ fn mount_secrets(dir: &Path, keys: &[(&str, &str)]) -> PathBuf {
     root
 }
 
-/// A snapshot with `n` crash-looping pods of one Deployment.
+/// A snapshot with `n` crash-looping pods of one Deployment, on a healthy node (a snapshot
+/// with no objects at all is refused: it is not a healthy cluster).
 fn crashloop_snapshot(dir: &Path, n: usize) -> PathBuf {
-    let items: Vec<Value> = (0..n)
+    let node = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": "node-a"},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+    });
+    let items: Vec<Value> = std::iter::once(node)
+        .chain((0..n)
         .map(|i| {
             serde_json::json!({
                 "apiVersion": "v1",
@@ -85,7 +93,7 @@ fn crashloop_snapshot(dir: &Path, n: usize) -> PathBuf {
                     }],
                 },
             })
-        })
+        }))
         .collect();
     let path = dir.join(format!("snapshot-{n}.json"));
     let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
