@@ -26,6 +26,8 @@ fi
 
 # In-cluster mode is tested in a private mount namespace (the service account under /run).
 command -v unshare >/dev/null || { echo "unshare (util-linux) is required for the in-cluster tests" >&2; exit 1; }
+# Endless snapshot inputs are tested under an address-space limit.
+command -v prlimit >/dev/null || { echo "prlimit (util-linux) is required for the bounded-reading tests" >&2; exit 1; }
 
 # Detector tests read the real-world dumps in ../shared/realworld (CI has them).
 if [ ! -d ../shared/realworld ] && [ -z "${ROUNDS_REALWORLD_DIR:-}" ]; then
