@@ -286,16 +286,14 @@ fn podman_memory(q: &str) -> String {
 }
 
 impl Pod {
-    /// The container's arguments, with `extra` appended.
-    pub fn args(&self, extra: &[&str]) -> Vec<String> {
-        let mut args = self.container.args.clone().unwrap_or_default();
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args
+    /// The container's arguments.
+    pub fn args(&self) -> Vec<String> {
+        self.container.args.clone().unwrap_or_default()
     }
 
-    /// `podman run` of `image` as the kubelet would run this container; `name` names the
-    /// container (so that a test can signal or remove it).
-    pub fn podman(&self, image: &str, name: &str, extra_args: &[&str]) -> std::process::Command {
+    /// `podman run` of `image` as the kubelet would run this container, with `args` (usually
+    /// [`Pod::args`]); `name` names the container (so that a test can signal or remove it).
+    pub fn podman(&self, image: &str, name: &str, args: &[String]) -> std::process::Command {
         let mut cmd = std::process::Command::new("podman");
         cmd.env("CONTAINERS_CONF", containers_conf());
         cmd.args(["run", "--rm", "--pull", "never", "--network", "host"]);
@@ -327,14 +325,14 @@ impl Pod {
             cmd.arg("--entrypoint").arg(command.join(" "));
         }
         cmd.arg(image);
-        cmd.args(self.args(extra_args));
+        cmd.args(args);
         cmd
     }
 
     /// The same container as a plain process: a private mount namespace in which /etc and /run
     /// are empty (as in a FROM scratch image) and the volumes are bind-mounted at their paths,
     /// run as the pod's user with the pod's environment only.
-    pub fn process(&self, binary: &Path, extra_args: &[&str]) -> std::process::Command {
+    pub fn process(&self, binary: &Path, args: &[String]) -> std::process::Command {
         let mut script =
             String::from("set -e; mount -t tmpfs tmpfs /etc; mount -t tmpfs tmpfs /run; ");
         for (i, (_, path, ro)) in self.mounts.iter().enumerate() {
@@ -373,7 +371,7 @@ impl Pod {
             &script,
         ]);
         cmd.arg(binary);
-        cmd.args(self.args(extra_args));
+        cmd.args(args);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
