@@ -158,7 +158,24 @@ async fn the_image_makes_the_round_the_binary_makes() {
         "{}",
         from_image.report["source"]
     );
-    let _ = (&from_image.stderr, &from_binary.stderr);
+    // The CronJob asks for JSON logs: every line has the run id, the last one the report.
+    for ran in [&from_image, &from_binary] {
+        let lines: Vec<Value> = ran
+            .stderr
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        assert!(!lines.is_empty());
+        for l in &lines {
+            assert_eq!(l["runId"], ran.report["runId"], "{l}");
+        }
+        let last = lines.last().expect("a last line");
+        assert_eq!(
+            last["report"], ran.report,
+            "the last log line is the report"
+        );
+        assert_eq!(last["exitCode"], 0);
+    }
     eprintln!(
         "start-up to the first API request: image {:?} (podman run), binary {:?} (process)",
         from_image.first_request, from_binary.first_request

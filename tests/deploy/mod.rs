@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses a part of it
 
+pub mod jobs;
 pub mod kubelet;
 
 use serde_json::Value;
