@@ -17,3 +17,4 @@ pub mod playbook;
 pub mod report;
 pub mod round;
 pub mod tls;
+pub mod wording;
