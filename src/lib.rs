@@ -16,5 +16,6 @@ pub mod plan;
 pub mod playbook;
 pub mod report;
 pub mod round;
+pub mod shard;
 pub mod tls;
 pub mod wording;
