@@ -16,6 +16,7 @@ pub mod plan;
 pub mod playbook;
 pub mod report;
 pub mod round;
+pub mod secrets;
 pub mod shard;
 pub mod tls;
 pub mod wording;

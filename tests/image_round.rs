@@ -5,6 +5,9 @@
 //! report the binary gives outside the image.
 
 mod deploy;
+#[allow(dead_code)] // the receiver serves other tests too
+#[path = "receivers/http.rs"]
+mod receivers;
 
 use deploy::kubelet::{self, Pod};
 use deploy::{find, render};
@@ -16,6 +19,35 @@ use std::time::{Duration, Instant};
 
 const NOW: &str = "2026-11-22T10:00:00Z";
 const SA_TOKEN: &str = "rounds-pod-token";
+/// The webhook's bearer token, read from the Secret volume; it must never be printed.
+const WEBHOOK_TOKEN: &str = "webhook-token-5ecr3t-77aa";
+
+/// The observe overlay and the example Secret, with the runner config and the Secret changed
+/// as a user would: a webhook channel to `receiver`, its URL and bearer token in the Secret.
+fn objects_notifying(receiver: &receivers::Receiver) -> Vec<Value> {
+    let mut objects = render("overlays/observe");
+    objects.extend(render("examples"));
+    for o in &mut objects {
+        if o["kind"] == "ConfigMap"
+            && o["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("rounds-config"))
+        {
+            let config = o["data"]["config.yaml"]
+                .as_str()
+                .expect("config")
+                .to_owned();
+            o["data"]["config.yaml"] = Value::from(format!(
+                "{config}notifications:\n  channels:\n    hook:\n      webhook: {{ urlFile: webhook-url, bearerTokenFile: webhook-token }}\n  routes:\n    - name: all\n      channels: [hook]\n"
+            ));
+        }
+        if o["kind"] == "Secret" {
+            o["stringData"]["webhook-url"] = Value::from(receiver.url("/alerts"));
+            o["stringData"]["webhook-token"] = Value::from(WEBHOOK_TOKEN);
+        }
+    }
+    objects
+}
 
 fn pod_spec(objects: &[Value]) -> PodSpec {
     let cj: CronJob =
@@ -118,9 +150,9 @@ fn only_service_account_requests(server: &TestApiServer) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_image_makes_the_round_the_binary_makes() {
     let image = kubelet::image();
-    let mut objects = render("overlays/observe");
-    // The example Secret, so that the Secret volume is mounted as a real one would be.
-    objects.extend(render("examples"));
+    let receiver_image = receivers::Receiver::start(receivers::Reply::status(200, "{}"));
+    let receiver_binary = receivers::Receiver::start(receivers::Reply::status(200, "{}"));
+    let objects = objects_notifying(&receiver_image);
     let spec = pod_spec(&objects);
     let tmp = tempfile::tempdir().expect("tmp");
 
@@ -132,6 +164,7 @@ async fn the_image_makes_the_round_the_binary_makes() {
     only_service_account_requests(&in_image);
 
     let outside = server(&objects, tmp.path()).await;
+    let objects = objects_notifying(&receiver_binary);
     let pod = kubelet::prepare(&spec, "rounds", objects.as_slice(), &outside, SA_TOKEN);
     let binary = std::path::Path::new(env!("CARGO_BIN_EXE_rounds"));
     let cmd = pod.process(binary, &comparable(&pod));
@@ -158,6 +191,31 @@ async fn the_image_makes_the_round_the_binary_makes() {
         "{}",
         from_image.report["source"]
     );
+    // The webhook got the round's notifications with the token from the Secret volume, and the
+    // token was printed nowhere.
+    for (receiver, ran) in [
+        (&receiver_image, &from_image),
+        (&receiver_binary, &from_binary),
+    ] {
+        let got = receiver.requests();
+        assert!(!got.is_empty(), "no notification arrived");
+        for r in &got {
+            assert_eq!(
+                r.header("authorization"),
+                Some(format!("Bearer {WEBHOOK_TOKEN}").as_str())
+            );
+        }
+        assert!(
+            !ran.stderr.contains(WEBHOOK_TOKEN) && !ran.report.to_string().contains(WEBHOOK_TOKEN)
+        );
+        let sent = ran.report["notifications"]
+            .as_array()
+            .expect("notifications");
+        assert!(
+            !sent.is_empty() && sent.iter().all(|n| n["status"] == "sent"),
+            "{sent:?}"
+        );
+    }
     // The CronJob asks for JSON logs: every line has the run id, the last one the report.
     for ran in [&from_image, &from_binary] {
         let lines: Vec<Value> = ran

@@ -515,3 +515,50 @@ fn the_example_secret_holds_only_placeholders() {
         assert!(render(k).iter().all(|o| o["kind"] != "Secret"), "{k}");
     }
 }
+
+/// Every `*File` value of a YAML document (the secret files a runner config names).
+fn secret_file_names(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match v.as_str() {
+                    Some(file) if k.ends_with("File") => {
+                        out.insert(file.to_owned());
+                    }
+                    _ => secret_file_names(v, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| secret_file_names(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_example_config_names_exactly_the_example_secrets_keys() {
+    let path = repo("manifests/examples/config.yaml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rounds"))
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .expect("rounds validate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&path).expect("read")).expect("YAML");
+    let mut named = BTreeSet::new();
+    secret_file_names(&config, &mut named);
+    let keys: BTreeSet<String> =
+        deploy::kubelet::secret_files(find(&render("examples"), "Secret", "rounds-secrets"))
+            .into_keys()
+            .collect();
+    assert!(named.len() >= 5, "{named:?}");
+    assert_eq!(named, keys);
+    // It is the overlays' config plus notifications.
+    let mut base = config_of(&render("overlays/observe"));
+    base["notifications"] = config["notifications"].clone();
+    assert_eq!(base, config);
+}
