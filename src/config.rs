@@ -158,9 +158,9 @@ fn check_unmasked(
 /// Playbooks and runner configs among `paths`, each checked, for `rounds validate`.
 pub fn load_with_playbooks(
     paths: &[PathBuf],
-) -> Result<Vec<crate::playbook::Loaded>, Vec<Diagnostic>> {
-    let check = |source: &Source, doc: &crate::playbook::tree::Node| -> Vec<Diagnostic> {
-        check_document(source, doc).err().unwrap_or_default()
-    };
+) -> Result<crate::playbook::Validated, Vec<Diagnostic>> {
+    let check = |source: &Source,
+                 doc: &crate::playbook::tree::Node|
+     -> Result<(), Vec<Diagnostic>> { check_document(source, doc).map(drop) };
     crate::playbook::load_with_others(paths, &[("RunnerConfig", &check)])
 }

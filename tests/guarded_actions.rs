@@ -614,7 +614,7 @@ const WEB: &str = r#"
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: shop, uid: dep-web}
-spec: {replicas: 2, template: {spec: {containers: [{name: web, image: "shop/web:1"}]}}}
+spec: {replicas: 2, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: "shop/web:1"}]}}}
 status: {replicas: 2, readyReplicas: 1}
 ---
 apiVersion: v1
@@ -694,7 +694,7 @@ const LAST_READY: &str = r#"
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: solo, namespace: shop, uid: dep-solo}
-spec: {replicas: 1, template: {spec: {containers: [{name: solo, image: "shop/solo:1"}]}}}
+spec: {replicas: 1, selector: {matchLabels: {app: solo}}, template: {metadata: {labels: {app: solo}}, spec: {containers: [{name: solo, image: "shop/solo:1"}]}}}
 status: {replicas: 1, readyReplicas: 1}
 ---
 apiVersion: v1

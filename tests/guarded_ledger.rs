@@ -17,7 +17,7 @@ const TWO: &str = r#"
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: api, namespace: shop, uid: dep-api}
-spec: {replicas: 2, template: {spec: {containers: [{name: api, image: "shop/api:1"}]}}}
+spec: {replicas: 2, selector: {matchLabels: {app: api}}, template: {metadata: {labels: {app: api}}, spec: {containers: [{name: api, image: "shop/api:1"}]}}}
 status: {replicas: 2, readyReplicas: 1}
 ---
 apiVersion: v1
@@ -35,7 +35,7 @@ status:
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: shop, uid: dep-web}
-spec: {replicas: 2, template: {spec: {containers: [{name: web, image: "shop/web:1"}]}}}
+spec: {replicas: 2, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: "shop/web:1"}]}}}
 status: {replicas: 2, readyReplicas: 1}
 ---
 apiVersion: v1
@@ -414,10 +414,11 @@ async fn events_and_annotations_are_on_the_targets() {
     );
     // The second round skips both (cooldown): skipped Events too.
     c.apply().await.report();
-    let events = c.server.objects("events.k8s.io", "events");
+    // One Event store, kept in the core/v1 shape (as kube-apiserver keeps it).
+    let events = c.server.objects("", "events");
     let about_api: Vec<&Value> = events
         .iter()
-        .filter(|e| e["regarding"]["name"] == "api")
+        .filter(|e| e["involvedObject"]["name"] == "api")
         .collect();
     let reasons: Vec<&str> = about_api
         .iter()
@@ -430,20 +431,20 @@ async fn events_and_annotations_are_on_the_targets() {
         .find(|e| e["reason"] == "RemediationApplied")
         .expect("applied event");
     let digest = first["playbooks"][0]["digest"].as_str().expect("digest");
-    let note = applied["note"].as_str().expect("note");
+    let note = applied["message"].as_str().expect("note");
     assert!(
         note.contains(run) && note.contains("playbook crash") && note.contains(digest),
         "{note}"
     );
-    assert_eq!(applied["regarding"]["kind"], "Deployment");
-    assert_eq!(applied["regarding"]["uid"], "dep-api");
-    assert_eq!(applied["reportingController"], "rounds.dev/rounds");
+    assert_eq!(applied["involvedObject"]["kind"], "Deployment");
+    assert_eq!(applied["involvedObject"]["uid"], "dep-api");
+    assert_eq!(applied["reportingComponent"], "rounds.dev/rounds");
     let skipped = about_api
         .iter()
         .find(|e| e["reason"] == "RemediationSkipped")
         .expect("skipped event");
     assert!(
-        skipped["note"]
+        skipped["message"]
             .as_str()
             .is_some_and(|n| n.contains("skipped by cooldown")),
         "{skipped:#}"
@@ -454,9 +455,7 @@ async fn events_and_annotations_are_on_the_targets() {
         .write_kubeconfig(&admin, DEFAULT_ADMIN_TOKEN, "default")
         .expect("admin kubeconfig");
     let out = std::process::Command::new(std::env::var("KUBECTL").unwrap_or("kubectl".into()))
-        // The test server keeps core/v1 and events.k8s.io/v1 Events apart for now, so ask for
-        // the API rounds writes; with one Event store `kubectl get events` lists them too.
-        .args(["get", "events.events.k8s.io", "-n", "shop", "-o", "json"])
+        .args(["get", "events", "-n", "shop", "-o", "json"])
         .arg("--kubeconfig")
         .arg(&admin)
         .env("HOME", c.home.path())

@@ -40,7 +40,7 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
             (Source::Snapshot(_), _) => snapshot_round(config).await,
             (Source::Live(_), Some(api)) => {
                 let extra = prometheus_objects(config).await?;
-                let run_id = round::run_id(config.now, &config.playbooks);
+                let run_id = round::run_id_of(config.now, &config.playbooks);
                 let mut notes = Vec::new();
                 let ledger = load_ledger(api, config, &mut notes).await;
                 let pause = read_pause(api, config).await;
@@ -54,7 +54,7 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
                     ledger: &RefCell::new(ledger),
                     pause: &pause,
                     instance: "rounds",
-                    started,
+                    stop: &crate::job::stop::Stop::new(started, config.deadline),
                     notes,
                 };
                 let report = round::finish(finish, inventory).await;
@@ -70,7 +70,9 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
         }
     })?;
     print_report(&report, args.output)?;
-    Ok(exit_of(&report))
+    let exit = exit_of(&report);
+    crate::job::log::report(&report, exit as u8);
+    Ok(exit)
 }
 
 /// A round on a snapshot: no ledger (unless a file is given) and no pause switch.
@@ -79,7 +81,7 @@ pub(super) async fn snapshot_round(config: &RoundConfig) -> Result<RoundReport, 
         return Err(CommandError::Invalid("not a snapshot round".into()));
     };
     let extra = prometheus_objects(config).await?;
-    let run_id = round::run_id(config.now, &config.playbooks);
+    let run_id = round::run_id_of(config.now, &config.playbooks);
     let inventory = round::inventory_snapshot(config, paths, &extra)
         .map_err(|e| CommandError::Invalid(e.to_string()))?;
     let ledger = match &config.ledger_file {
@@ -95,7 +97,7 @@ pub(super) async fn snapshot_round(config: &RoundConfig) -> Result<RoundReport, 
         ledger: &RefCell::new(ledger),
         pause: &pause,
         instance: "rounds",
-        started: Instant::now(),
+        stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline),
         notes: Vec::new(),
     };
     Ok(round::finish(finish, inventory).await)
@@ -144,6 +146,8 @@ pub(super) fn build(
         }
     }
     let playbooks = playbook::load(&paths).map_err(|d| invalid_input(&d))?;
+    let playbooks =
+        crate::job::select::only(playbooks, &args.only).map_err(CommandError::Invalid)?;
     if playbooks.is_empty() {
         return Err(CommandError::Invalid(format!(
             "no playbooks found in {}",
@@ -162,6 +166,7 @@ pub(super) fn build(
             .to_utc(),
         None => Utc::now(),
     };
+    crate::job::log::set_run_id(&round::run_id_of(now, &playbooks));
     let source = if args.snapshot.is_empty() {
         Source::Live(ConnectOptions {
             kubeconfig: args.kubeconfig.clone(),
@@ -315,7 +320,7 @@ pub(super) fn print_report(
 /// Prints every diagnostic and turns them into one error for the exit code.
 fn invalid_input(diagnostics: &[Diagnostic]) -> CommandError {
     for d in diagnostics {
-        eprint!("{}", d.render());
+        crate::job::log::diagnostic(d);
     }
     CommandError::Invalid(format!("{} error(s); nothing was done", diagnostics.len()))
 }

@@ -18,7 +18,14 @@ use std::time::Instant;
 pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
     let snapshot = !args.round.snapshot.is_empty();
     let (mut config, runner) = build(&args.round, |runner| {
-        let mode = if args.apply { Mode::Apply } else { runner.mode };
+        // --dry-run (ROUNDS_DRY_RUN, a manual run) wins over --apply and the config.
+        let mode = if args.dry_run {
+            Mode::DryRun
+        } else if args.apply {
+            Mode::Apply
+        } else {
+            runner.mode
+        };
         if snapshot && mode == Mode::Apply {
             return Err(CommandError::Invalid(
                 "--apply cannot be used with --snapshot: a snapshot is a copy, there is nothing to change".into(),
@@ -55,18 +62,24 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
             Ok::<_, CommandError>((report, lost))
         })?;
         print_report(&report, args.round.output)?;
-        return Ok(match exit_of(&report) {
+        let exit = match exit_of(&report) {
             Exit::Done if lost => Exit::Failures,
             other => other,
-        });
+        };
+        crate::job::log::report(&report, exit as u8);
+        return Ok(exit);
     };
+    let stop = crate::job::stop::Stop::new(started, config.deadline);
     let (report, failed) = runtime.block_on(async {
+        // SIGTERM (the Job's deadline, a drain) stops new actions; the round still records
+        // what it did, notifies, saves the ledger and reports.
+        tokio::spawn(stop.clone().watch_signals());
         let api = connect(&opts).await?;
         settle_namespace(&mut config, &runner, &api);
         let config = &config;
         let run_id = format!(
             "{}-{}",
-            round::run_id(config.now, &config.playbooks),
+            round::run_id_of(config.now, &config.playbooks),
             nonce()
         );
         let instance = instance();
@@ -102,7 +115,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
                 ledger: &ledger,
                 pause: &pause,
                 instance: &instance,
-                started,
+                stop: &stop,
                 notes,
             };
             let mut report = round::finish(finish, inventory).await;
@@ -169,10 +182,12 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
         result
     })?;
     print_report(&report, args.round.output)?;
-    Ok(match exit_of(&report) {
+    let exit = match exit_of(&report) {
         Exit::Done if failed => Exit::Failures,
         other => other,
-    })
+    };
+    crate::job::log::report(&report, exit as u8);
+    Ok(exit)
 }
 
 /// Each due playbook ran now; it succeeded when none of its actions failed. (What the

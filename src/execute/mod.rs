@@ -207,10 +207,10 @@ pub async fn execute(
     let Some(api) = ctx.api.filter(|_| ctx.mode.sends()) else {
         return Executed::just(Outcome::NotSent, Some(request.clone()));
     };
-    if ctx.past_deadline() {
+    if let Some(why) = ctx.stopped() {
         return Executed::just(
             Outcome::Failed {
-                error: "the round deadline passed before this action could be sent".into(),
+                error: format!("not started: {why}"),
             },
             Some(request.clone()),
         );

@@ -8,10 +8,10 @@ use crate::api::Api;
 use crate::detect::Finding;
 use crate::guard::Pause;
 use crate::inventory::Index;
+use crate::job::stop::Stop;
 use crate::ledger::LedgerState;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 /// Nodes as the inventory saw them (node actions are limited to a share of them).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub struct RoundContext<'a> {
     pub run_id: &'a str,
     pub now: DateTime<Utc>,
     pub mode: Mode,
-    /// When the round must stop sending requests.
-    pub deadline: Instant,
+    /// When the round stops acting: its deadline, or SIGTERM.
+    pub stop: &'a Stop,
     pub source: &'a Source,
     pub api: Option<&'a Api>,
     pub index: &'a Index,
@@ -46,7 +46,8 @@ impl RoundContext<'_> {
         counts
     }
 
-    pub fn past_deadline(&self) -> bool {
-        Instant::now() >= self.deadline
+    /// Why no new action may start, if none may.
+    pub fn stopped(&self) -> Option<String> {
+        self.stop.reason().map(|r| r.describe(self.config.deadline))
     }
 }

@@ -151,7 +151,8 @@ pub struct Finish<'a> {
     pub pause: &'a Pause,
     /// Who reports Events (the pod rounds runs as).
     pub instance: &'a str,
-    pub started: Instant,
+    /// The round's deadline and SIGTERM: no new action starts once it says stop.
+    pub stop: &'a crate::job::stop::Stop,
     /// Notes from before the inventory (reconciled intents, the ledger).
     pub notes: Vec<String>,
 }
@@ -168,7 +169,7 @@ pub async fn finish(f: Finish<'_>, inventory: Inventory) -> RoundReport {
         run_id: f.run_id,
         now: config.now,
         mode: config.mode,
-        deadline: f.started + config.deadline,
+        stop: f.stop,
         source: &config.source,
         api: f.api,
         index: &collected.index,
@@ -390,14 +391,20 @@ fn escalate(
     out
 }
 
-/// Deterministic for the same time and playbooks, so a plan can be reproduced exactly.
-pub fn run_id(now: DateTime<Utc>, playbooks: &[Loaded]) -> String {
+/// Deterministic for the same time and playbooks, so a plan can be reproduced exactly. (Known
+/// before the round starts, so every log line can carry it.)
+pub fn run_id<'a>(now: DateTime<Utc>, digests: impl IntoIterator<Item = &'a str>) -> String {
     let mut h = Sha256::new();
-    for p in playbooks {
-        h.update(p.digest.as_bytes());
+    for d in digests {
+        h.update(d.as_bytes());
     }
     let digest = hex::encode(h.finalize());
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &digest[..8])
+}
+
+/// The run id of a round with these playbooks.
+pub fn run_id_of(now: DateTime<Utc>, playbooks: &[Loaded]) -> String {
+    run_id(now, playbooks.iter().map(|p| p.digest.as_str()))
 }
 
 /// What a snapshot round needs, for library users (tests) that make one without the CLI.
@@ -441,12 +448,12 @@ pub fn plan_snapshot(
     let ledger = RefCell::new(LedgerState::Absent);
     let parts = Finish {
         config: &config,
-        run_id: &run_id(config.now, &config.playbooks),
+        run_id: &run_id_of(config.now, &config.playbooks),
         api: None,
         ledger: &ledger,
         pause: &pause,
         instance: "rounds",
-        started: Instant::now(),
+        stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline),
         notes: Vec::new(),
     };
     // Without an API nothing in the finish waits; a minimal runtime drives it.
