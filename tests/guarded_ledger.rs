@@ -504,16 +504,26 @@ subjects: [{kind: ServiceAccount, name: reader, namespace: rounds}]
     c.server
         .write_kubeconfig(&c.kubeconfig, "reader-token", "rounds")
         .expect("kubeconfig");
-    let report = c.dry_run().await.report_with(3);
+    let grant = "rounds may not patch deployments in namespace shop (403 Forbidden): grant `patch` on `deployments` to rounds' service account in its Role or ClusterRole";
+    // A dry run is a check: it says what apply would need, and the round is fine (read-only
+    // RBAC with dry-run rounds is the observe overlay).
+    let report = c.dry_run().await.report();
+    let a = action_on(&report, "api");
+    assert_eq!(
+        (&a["status"], &a["guard"]),
+        (&json!("skipped"), &json!("forbidden")),
+        "{a:#}"
+    );
+    assert_eq!(a["reason"], grant);
+    // An apply round fails the action (exit 3) and writes nothing.
+    let report = c.apply().await.report_with(3);
     let a = action_on(&report, "api");
     assert_eq!(a["status"], "failed", "{a:#}");
-    assert_eq!(
-        a["reason"],
-        "rounds may not patch deployments in namespace shop (403 Forbidden): grant `patch` on `deployments` to rounds' service account in its Role or ClusterRole"
-    );
+    assert_eq!(a["reason"], grant);
     assert!(
         c.target_writes()
             .iter()
+            .filter(|w| !w.path.contains("/events"))
             .all(|w| w.query.contains("dryRun=All"))
     );
 }

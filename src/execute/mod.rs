@@ -69,8 +69,14 @@ fn effect(verb: Verb) -> Effect {
 }
 
 /// How an error of the server maps to an outcome of the action.
-fn answered(e: ApiError, request: &Request) -> Outcome {
+fn answered(e: ApiError, request: &Request, mode: Mode) -> Outcome {
     match e {
+        // A dry run is a check: read-only RBAC (the observe overlay) makes every check answer
+        // 403, which says what apply would need, not that the round failed.
+        e @ ApiError::Forbidden { .. } if mode == Mode::DryRun => Outcome::Skipped {
+            by: SkippedBy::Guard(Guard::Forbidden),
+            reason: e.to_string(),
+        },
         ApiError::DisruptionBudget { message, .. } => Outcome::Skipped {
             by: SkippedBy::Guard(Guard::DisruptionBudget),
             reason: message,
@@ -239,7 +245,7 @@ pub async fn execute(
                 }
             }
             Err(e) => {
-                run.outcome = answered(e, &request);
+                run.outcome = answered(e, &request, ctx.mode);
                 run.request = Some(request);
                 return run;
             }
@@ -346,7 +352,7 @@ pub async fn execute(
             run.status = Some(r.status);
             Outcome::Applied
         }
-        Err(e) => answered(e, &request),
+        Err(e) => answered(e, &request, ctx.mode),
     };
     match save_ledger(ctx).await {
         Ok(saved) => merged_note(&mut run, &saved),

@@ -184,6 +184,7 @@ guards! {
         "disruptionBudget" => DisruptionBudget: "The Eviction API answered 429: the pod's PodDisruptionBudget allows no disruption now. A skip, not a failure; the next round tries again.",
         "targetGone" => TargetGone: "The target no longer exists (404): there is nothing to remediate.",
         "alreadyDone" => AlreadyDone: "The object a runJob creates already exists (409 AlreadyExists), or an earlier round's write was found done.",
+        "forbidden" => Forbidden: "In a dry-run round, the API server refused the dry run (403): rounds' RBAC does not allow the write, so apply would fail; the reason names what to grant. (In an apply round a 403 fails the action.)",
     }
 }
 
