@@ -82,6 +82,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
             round::run_id_of(config.now, &config.playbooks),
             nonce()
         );
+        crate::job::log::set_run_id(&run_id);
         let instance = instance();
         let holder = format!("{instance}/{run_id}");
         let mut lease = lease::acquire(
