@@ -28,6 +28,9 @@ pub struct RunnerConfig {
     /// Prometheus, for detectors with `source: prometheus`.
     #[serde(default)]
     pub prometheus: Option<PrometheusConfig>,
+    /// rounds' own metrics (a Pushgateway to push to at the end of every round).
+    #[serde(default)]
+    pub metrics: Option<crate::metrics::config::MetricsConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -75,6 +78,7 @@ impl Default for RunnerConfig {
             protected_namespaces: default_protected(),
             secrets_dir: default_secrets_dir(),
             prometheus: None,
+            metrics: None,
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::cli::{OutputFormat, RoundArgs, RunArgs};
 use crate::config::{self, ConfigMode, RunnerConfig};
 use crate::detect::Reads;
 use crate::inventory::prometheus::Prometheus;
+use crate::metrics::{self, ApiStats, Pusher, RoundRecord};
 use crate::objects::Object;
 use crate::playbook::{self, Diagnostic, Loaded};
 use crate::report::{RoundReport, text};
@@ -13,22 +14,73 @@ use crate::round::{self, Mode, RoundOptions};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 const DEFAULT_PLAYBOOKS: &str = "/etc/rounds/playbooks";
 
 pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
-    let prepared = prepare(args)?;
-    round_on_snapshot(args, &prepared, Mode::DryRun)
+    let prepared = prepare(args, load_config(args)?)?;
+    let runtime = runtime()?;
+    let (report, _) = runtime.block_on(round(args, &prepared, Mode::DryRun));
+    let report = report?;
+    print_report(&report, args.output)?;
+    Ok(exit_of(&report))
 }
 
 pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
-    let prepared = prepare(&args.round)?;
-    let mode = if args.apply || prepared.config.mode == ConfigMode::Apply {
+    let started = SystemTime::now();
+    let config = load_config(&args.round)?;
+    // The gateway's secrets are read once, before the round; a bad metrics config is bad input.
+    let pusher = match config.metrics.as_ref().and_then(|m| m.pushgateway.as_ref()) {
+        Some(gw) => Some(
+            Pusher::new(gw, &config.secrets_dir, metrics::shard_from_env())
+                .map_err(|e| CommandError::Invalid(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let mode = if args.apply || config.mode == ConfigMode::Apply {
         Mode::Apply
     } else {
         Mode::DryRun
     };
+    let runtime = runtime()?;
+    let (outcome, api) =
+        match prepare(&args.round, config).and_then(|p| check_run(args, mode).map(|()| p)) {
+            Ok(prepared) => runtime.block_on(round(&args.round, &prepared, mode)),
+            Err(e) => (Err(e), ApiStats::default()),
+        };
+    let Some(pusher) = pusher else {
+        let report = outcome?;
+        print_report(&report, args.round.output)?;
+        return Ok(exit_of(&report));
+    };
+    // The end of every round, however it ended (invalid playbooks, API unreachable, deadline).
+    let round_exit = match &outcome {
+        Ok(report) => exit_of(report),
+        Err(e) => e.exit(),
+    } as u8;
+    let record = RoundRecord {
+        report: outcome.as_ref().ok(),
+        mode: mode.as_str(),
+        started,
+        finished: SystemTime::now(),
+        exit_code: round_exit,
+        api,
+    };
+    // TODO(ledger): carry the ledger's last success time here once the ledger lands.
+    let push = runtime.block_on(pusher.push(&record, None));
+    let exit = metrics::exit_code(round_exit, Some(&push));
+    let mut report = outcome?;
+    report.push = Some(push);
+    print_report(&report, args.round.output)?;
+    Ok(match exit {
+        0 => Exit::Done,
+        _ => Exit::Failures,
+    })
+}
+
+/// What `run` refuses before the round starts.
+fn check_run(args: &RunArgs, mode: Mode) -> Result<(), CommandError> {
     if mode == Mode::Apply && !args.round.snapshot.is_empty() {
         return Err(CommandError::Invalid(
             "--apply cannot be used with --snapshot: a snapshot is a copy, there is nothing to change".into(),
@@ -42,7 +94,29 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
                 .into(),
         ));
     }
-    round_on_snapshot(&args.round, &prepared, mode)
+    Ok(())
+}
+
+fn exit_of(report: &RoundReport) -> Exit {
+    if report.summary.failed > 0 {
+        Exit::Failures
+    } else {
+        Exit::Done
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::CouldNotRun(format!("cannot start the async runtime: {e}")))
+}
+
+fn load_config(args: &RoundArgs) -> Result<RunnerConfig, CommandError> {
+    match &args.config {
+        Some(path) => config::load(path).map_err(|d| invalid_input(&d)),
+        None => Ok(RunnerConfig::default()),
+    }
 }
 
 struct Prepared {
@@ -51,11 +125,7 @@ struct Prepared {
     now: DateTime<Utc>,
 }
 
-fn prepare(args: &RoundArgs) -> Result<Prepared, CommandError> {
-    let config = match &args.config {
-        Some(path) => config::load(path).map_err(|d| invalid_input(&d))?,
-        None => RunnerConfig::default(),
-    };
+fn prepare(args: &RoundArgs, config: RunnerConfig) -> Result<Prepared, CommandError> {
     let paths: Vec<PathBuf> = if !args.playbooks.is_empty() {
         args.playbooks.clone()
     } else if !config.playbooks.is_empty() {
@@ -97,16 +167,17 @@ fn prepare(args: &RoundArgs) -> Result<Prepared, CommandError> {
     })
 }
 
-fn round_on_snapshot(
+/// One round on a snapshot or against the API, with the API requests it made (also when it
+/// failed, for rounds' metrics).
+async fn round(
     args: &RoundArgs,
     prepared: &Prepared,
     mode: Mode,
-) -> Result<Exit, CommandError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CommandError::CouldNotRun(format!("cannot start the async runtime: {e}")))?;
-    let extra = runtime.block_on(prometheus_objects(args, prepared))?;
+) -> (Result<RoundReport, CommandError>, ApiStats) {
+    let extra = match prometheus_objects(args, prepared).await {
+        Ok(e) => e,
+        Err(e) => return (Err(e), ApiStats::default()),
+    };
     let opts = RoundOptions {
         now: prepared.now,
         mode,
@@ -114,18 +185,13 @@ fn round_on_snapshot(
         page_size: args.page_size,
         extra,
     };
-    let report = if args.snapshot.is_empty() {
-        runtime.block_on(live_round(args, prepared, &opts))?
+    if args.snapshot.is_empty() {
+        live_round(args, prepared, &opts).await
     } else {
-        round::plan_snapshot(&prepared.playbooks, &opts)
-            .map_err(|e| CommandError::Invalid(e.to_string()))?
-    };
-    print_report(&report, args.output)?;
-    Ok(if report.summary.failed > 0 {
-        Exit::Failures
-    } else {
-        Exit::Done
-    })
+        let report = round::plan_snapshot(&prepared.playbooks, &opts)
+            .map_err(|e| CommandError::Invalid(e.to_string()));
+        (report, ApiStats::default())
+    }
 }
 
 /// Disk usage from Prometheus, when a due playbook reads it.
@@ -166,7 +232,7 @@ async fn live_round(
     args: &RoundArgs,
     prepared: &Prepared,
     opts: &RoundOptions,
-) -> Result<RoundReport, CommandError> {
+) -> (Result<RoundReport, CommandError>, ApiStats) {
     let connect = ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
@@ -174,17 +240,26 @@ async fn live_round(
         burst: args.qps.saturating_mul(2),
         deadline: args.deadline,
     };
-    let api = crate::api::connect::connect(&connect)
-        .await
-        .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+    let api = match crate::api::connect::connect(&connect).await {
+        Ok(api) => api,
+        Err(e) => {
+            return (
+                Err(CommandError::CouldNotRun(e.to_string())),
+                ApiStats::default(),
+            );
+        }
+    };
     let report = round::plan_live(&prepared.playbooks, opts, &api)
         .await
-        .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
-    tracing::info!(
-        requests = api.requests().len(),
-        "The round's inventory is complete."
-    );
-    Ok(report)
+        .map_err(|e| CommandError::CouldNotRun(e.to_string()));
+    let stats = ApiStats::from_requests(&api.requests(), api.retries());
+    if report.is_ok() {
+        tracing::info!(
+            requests = api.requests().len(),
+            "The round's inventory is complete."
+        );
+    }
+    (report, stats)
 }
 
 fn print_report(report: &RoundReport, format: Option<OutputFormat>) -> Result<(), CommandError> {

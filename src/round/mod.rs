@@ -192,6 +192,7 @@ fn report(
         notifications: Vec::new(),
         notes,
         summary,
+        push: None,
     }
 }
 
