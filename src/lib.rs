@@ -16,4 +16,6 @@ pub mod plan;
 pub mod playbook;
 pub mod report;
 pub mod round;
+pub mod secrets;
 pub mod tls;
+pub mod wording;

@@ -722,8 +722,9 @@ fn basic_auth_comes_from_a_secret_file_and_never_shows() {
     let out = setup.run(&[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("metrics.pushgateway.auth: cannot read secret file"),
+        String::from_utf8_lossy(&out.stderr).contains(
+            "(metrics.pushgateway.auth.basic.passwordFile): cannot read it: no such file"
+        ),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -14,9 +14,13 @@ pub fn explain(name: Option<&str>) -> Result<Exit, CommandError> {
         for (n, text) in Action::CATALOG {
             println!("  {n:<18} {}", text.lines().next().unwrap_or(""));
         }
+        crate::notify::explain::list();
         println!("\nrounds explain NAME tells more.");
         return Ok(Exit::Done);
     };
+    if crate::notify::explain::show(name) {
+        return Ok(Exit::Done);
+    }
     let found = Detector::CATALOG
         .iter()
         .map(|(n, t)| (n, t, "detector"))

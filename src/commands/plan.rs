@@ -46,21 +46,21 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
     let runtime = runtime()?;
     let (outcome, api) =
         match prepare(&args.round, config).and_then(|p| check_run(args, mode).map(|()| p)) {
-            Ok(prepared) => runtime.block_on(round(&args.round, &prepared, mode)),
+            Ok(prepared) => runtime.block_on(round_and_notify(&args.round, &prepared, mode)),
             Err(e) => (Err(e), ApiStats::default()),
         };
     let Some(pusher) = pusher else {
-        let report = outcome?;
+        let (report, exit) = outcome?;
         print_report(&report, args.round.output)?;
-        return Ok(exit_of(&report));
+        return Ok(exit);
     };
     // The end of every round, however it ended (invalid playbooks, API unreachable, deadline).
     let round_exit = match &outcome {
-        Ok(report) => exit_of(report),
+        Ok((_, exit)) => *exit,
         Err(e) => e.exit(),
     } as u8;
     let record = RoundRecord {
-        report: outcome.as_ref().ok(),
+        report: outcome.as_ref().ok().map(|(r, _)| r),
         mode: mode.as_str(),
         started,
         finished: SystemTime::now(),
@@ -70,13 +70,57 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
     // TODO(ledger): carry the ledger's last success time here once the ledger lands.
     let push = runtime.block_on(pusher.push(&record, None));
     let exit = metrics::exit_code(round_exit, Some(&push));
-    let mut report = outcome?;
+    let (mut report, _) = outcome?;
     report.push = Some(push);
     print_report(&report, args.round.output)?;
     Ok(match exit {
         0 => Exit::Done,
         _ => Exit::Failures,
     })
+}
+
+/// A whole round of `run`: notification secrets are read first (a bad one is a config error),
+/// then the round, then its notifications. The exit code counts lost notifications.
+async fn round_and_notify(
+    args: &RoundArgs,
+    prepared: &Prepared,
+    mode: Mode,
+) -> (Result<(RoundReport, Exit), CommandError>, ApiStats) {
+    let deadline = std::time::Instant::now() + args.deadline;
+    let c = &prepared.config;
+    let ready = match crate::notify::prepare(&c.notifications, &c.secrets_dir, &prepared.playbooks)
+    {
+        Ok(r) => r,
+        Err(p) => {
+            return (
+                Err(CommandError::Invalid(p.join("\n"))),
+                ApiStats::default(),
+            );
+        }
+    };
+    let (report, api) = round(args, prepared, mode).await;
+    let mut report = match report {
+        Ok(r) => r,
+        Err(e) => return (Err(e), api),
+    };
+    // The ledger (and with it the notification log) is not part of this build yet.
+    let mut log = crate::notify::NotificationLog::default();
+    let lost = crate::notify::notify_report(
+        &c.notifications,
+        &ready,
+        &mut report,
+        &prepared.playbooks,
+        mode,
+        deadline,
+        &mut log,
+    )
+    .await;
+    let exit = if lost {
+        Exit::Failures
+    } else {
+        exit_of(&report)
+    };
+    (Ok((report, exit)), api)
 }
 
 /// What `run` refuses before the round starts.
@@ -182,6 +226,7 @@ async fn round(
         now: prepared.now,
         mode,
         snapshot: args.snapshot.clone(),
+        snapshot_limits: args.snapshot_limits(),
         page_size: args.page_size,
         extra,
     };

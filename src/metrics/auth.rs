@@ -1,21 +1,9 @@
-//! Credentials for the Pushgateway, read once per round from files under the secrets directory.
-//!
-//! The project's secret reader (`crate::secrets`, built alongside) will replace [`read_secret`];
-//! everything else here only sees [`Credentials`], so the switch is one function.
+//! Credentials for the Pushgateway, read once per round through [`crate::secrets`] from files
+//! under the secrets directory.
 
 use super::config::PushAuth;
+use crate::secrets::{SecretError, SecretsDir};
 use secrecy::{ExposeSecret, SecretString};
-use std::path::{Component, Path, PathBuf};
-
-#[derive(Debug, thiserror::Error)]
-pub enum SecretError {
-    #[error("secret file {file} must be a relative path under the secrets directory {dir}")]
-    Outside { file: PathBuf, dir: PathBuf },
-    #[error("cannot read secret file {path}: {detail}")]
-    Unreadable { path: PathBuf, detail: String },
-    #[error("secret file {path} is empty")]
-    Empty { path: PathBuf },
-}
 
 /// What goes into the `Authorization` header. Debug never shows a secret (`SecretString`).
 #[derive(Debug, Clone)]
@@ -29,14 +17,19 @@ pub enum Credentials {
 }
 
 impl Credentials {
-    pub fn load(auth: Option<&PushAuth>, secrets_dir: &Path) -> Result<Self, SecretError> {
+    pub fn load(auth: Option<&PushAuth>, dir: &SecretsDir) -> Result<Self, SecretError> {
         Ok(match auth {
             None => Self::None,
             Some(PushAuth::Basic(b)) => Self::Basic {
                 username: b.username.clone(),
-                password: read_secret(secrets_dir, &b.password_file)?,
+                password: dir.read(
+                    &b.password_file,
+                    "metrics.pushgateway.auth.basic.passwordFile",
+                )?,
             },
-            Some(PushAuth::Bearer(b)) => Self::Bearer(read_secret(secrets_dir, &b.token_file)?),
+            Some(PushAuth::Bearer(b)) => {
+                Self::Bearer(dir.read(&b.token_file, "metrics.pushgateway.auth.bearer.tokenFile")?)
+            }
         })
     }
 
@@ -49,62 +42,50 @@ impl Credentials {
             Self::Bearer(token) => request.bearer_auth(token.expose_secret()),
         }
     }
-}
 
-/// Reads `file` (relative to `dir`), without one trailing newline.
-pub fn read_secret(dir: &Path, file: &Path) -> Result<SecretString, SecretError> {
-    if file.is_absolute()
-        || file
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err(SecretError::Outside {
-            file: file.to_owned(),
-            dir: dir.to_owned(),
-        });
+    /// Scrubs the secret from text that goes into the report or the log (an answer that
+    /// echoes a header, say). The gateway URL holds no credentials, so it stays: it says where.
+    pub fn scrub(&self, text: &str) -> String {
+        let secret = match self {
+            Self::None => return text.to_owned(),
+            Self::Basic { password, .. } => password.expose_secret(),
+            Self::Bearer(token) => token.expose_secret(),
+        };
+        text.replace(secret, "[secret]")
     }
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).map_err(|e| SecretError::Unreadable {
-        path: path.clone(),
-        detail: e.kind().to_string(),
-    })?;
-    let text = text
-        .strip_suffix('\n')
-        .map(|t| t.strip_suffix('\r').unwrap_or(t))
-        .unwrap_or(&text);
-    if text.is_empty() {
-        return Err(SecretError::Empty { path });
-    }
-    Ok(SecretString::from(text.to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::config::{BasicAuth, BearerAuth};
+    use crate::secrets::SecretFile;
 
     #[test]
-    fn secrets_are_read_under_the_directory_without_the_newline() {
+    fn credentials_come_from_secret_files_and_never_show() {
         let dir = tempfile::tempdir().expect("dir");
-        std::fs::write(dir.path().join("token"), "s3cret\n").expect("write");
-        std::fs::write(dir.path().join("crlf"), "s3cret\r\n").expect("write");
-        std::fs::write(dir.path().join("empty"), "\n").expect("write");
-        for f in ["token", "crlf", "./token"] {
-            let s = read_secret(dir.path(), Path::new(f)).expect("secret");
-            assert_eq!(s.expose_secret(), "s3cret");
-        }
-        assert!(matches!(
-            read_secret(dir.path(), Path::new("empty")),
-            Err(SecretError::Empty { .. })
-        ));
-        for f in ["../token", "/etc/passwd", "a/../../token"] {
-            assert!(matches!(
-                read_secret(dir.path(), Path::new(f)),
-                Err(SecretError::Outside { .. })
-            ));
-        }
-        let missing = read_secret(dir.path(), Path::new("missing")).unwrap_err();
-        assert!(missing.to_string().contains("missing"), "{missing}");
-        let creds = Credentials::Bearer(read_secret(dir.path(), Path::new("token")).expect("ok"));
+        std::fs::write(dir.path().join("token"), "s3cret-token\n").expect("write");
+        let secrets = SecretsDir::new(dir.path());
+        let bearer = PushAuth::Bearer(BearerAuth {
+            token_file: SecretFile("token".into()),
+        });
+        let creds = Credentials::load(Some(&bearer), &secrets).expect("token");
+        assert!(matches!(&creds, Credentials::Bearer(t) if t.expose_secret() == "s3cret-token"));
         assert!(!format!("{creds:?}").contains("s3cret"));
+        assert_eq!(
+            creds.scrub("the proxy at http://gw said: bad token s3cret-token"),
+            "the proxy at http://gw said: bad token [secret]"
+        );
+        let basic = PushAuth::Basic(BasicAuth {
+            username: "rounds".into(),
+            password_file: SecretFile("missing".into()),
+        });
+        let err = Credentials::load(Some(&basic), &secrets).unwrap_err();
+        assert_eq!(err.field, "metrics.pushgateway.auth.basic.passwordFile");
+        let outside = PushAuth::Basic(BasicAuth {
+            username: "rounds".into(),
+            password_file: SecretFile("../token".into()),
+        });
+        assert!(Credentials::load(Some(&outside), &secrets).is_err());
     }
 }

@@ -13,10 +13,10 @@
 //! ```
 
 use crate::playbook::values::Duration;
+use crate::secrets::SecretFile;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
-use std::path::PathBuf;
 
 /// Default time for each request to the gateway.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -75,14 +75,14 @@ pub enum PushAuth {
 pub struct BasicAuth {
     pub username: String,
     /// File under the secrets directory holding the password.
-    pub password_file: PathBuf,
+    pub password_file: SecretFile,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BearerAuth {
     /// File under the secrets directory holding the token.
-    pub token_file: PathBuf,
+    pub token_file: SecretFile,
 }
 
 /// An http(s) URL without credentials, query or fragment, kept without a trailing slash.

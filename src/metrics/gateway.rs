@@ -128,6 +128,11 @@ impl Gateway {
         self.url.as_str()
     }
 
+    /// Text without the credentials in it.
+    pub fn scrub(&self, text: &str) -> String {
+        self.credentials.scrub(text)
+    }
+
     fn unreachable(&self, e: reqwest::Error) -> GatewayError {
         let detail = if e.is_timeout() {
             "no answer within the timeout".to_owned()

@@ -39,8 +39,8 @@ pub const LAST_SUCCESS: &str = "rounds_last_success_timestamp_seconds";
 pub enum MetricsError {
     #[error("metrics.pushgateway.cluster must not be empty: it names this cluster's group")]
     NoCluster,
-    #[error("metrics.pushgateway.auth: {0}")]
-    Secret(#[from] auth::SecretError),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
     #[error("metrics.pushgateway: {0}")]
     Client(#[from] GatewayError),
 }
@@ -122,7 +122,10 @@ impl Pusher {
         if config.cluster.trim().is_empty() {
             return Err(MetricsError::NoCluster);
         }
-        let credentials = Credentials::load(config.auth.as_ref(), secrets_dir)?;
+        let credentials = Credentials::load(
+            config.auth.as_ref(),
+            &crate::secrets::SecretsDir::new(secrets_dir),
+        )?;
         Ok(Self {
             gateway: Gateway::new(config.url.clone(), credentials, config.timeout())?,
             group: Group {
@@ -153,9 +156,9 @@ impl Pusher {
         let (last_success, source) = match known {
             Ok(k) => k,
             Err(e) => {
-                let message = format!(
+                let message = self.gateway.scrub(&format!(
                     "{e}; the group was not replaced, so the last success time it holds is kept"
-                );
+                ));
                 tracing::error!(gateway = %entry.gateway, group = %entry.group, error = %message, "Could not push the round's metrics.");
                 entry.error = Some(message);
                 return entry;
@@ -170,8 +173,9 @@ impl Pusher {
                 entry.status = PushStatus::Pushed;
             }
             Err(e) => {
-                tracing::error!(gateway = %entry.gateway, group = %entry.group, error = %e, "Could not push the round's metrics.");
-                entry.error = Some(e.to_string());
+                let message = self.gateway.scrub(&e.to_string());
+                tracing::error!(gateway = %entry.gateway, group = %entry.group, error = %message, "Could not push the round's metrics.");
+                entry.error = Some(message);
             }
         }
         entry
@@ -187,6 +191,7 @@ impl Pusher {
                 .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(s)),
             // What the caller carries is enough: replacing the group loses nothing.
             Err(e) if carried.is_some() => {
+                let e = self.gateway.scrub(&e.to_string());
                 tracing::warn!(error = %e, "Could not read the last success time from the Pushgateway; using the carried one.");
                 None
             }

@@ -77,7 +77,6 @@ pub fn load_with_configs(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnosti
 }
 
 fn load_documents(paths: &[PathBuf], accept_configs: bool) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
-    let config_schema = crate::config::schema();
     let schema = schema();
     let mut loaded = Vec::new();
     let mut problems = Vec::new();
@@ -109,9 +108,7 @@ fn load_documents(paths: &[PathBuf], accept_configs: bool) -> Result<Vec<Loaded>
                 let kind = doc.get("kind").map(|k| k.to_json());
                 if accept_configs && kind.as_ref().and_then(|k| k.as_str()) == Some("RunnerConfig")
                 {
-                    if let Err(mut d) =
-                        source.typed::<crate::config::RunnerConfig>(&config_schema, &doc)
-                    {
+                    if let Err(mut d) = crate::config::check_document(&source, &doc) {
                         problems.append(&mut d);
                     }
                     continue;
