@@ -6,7 +6,7 @@ use crate::cli::{OutputFormat, RoundArgs, RunArgs};
 use crate::config::{self, ConfigMode, RunnerConfig};
 use crate::detect::Reads;
 use crate::inventory::prometheus::Prometheus;
-use crate::metrics::{self, ApiStats, Pusher, RoundRecord};
+use crate::metrics::{ApiStats, RunMetrics};
 use crate::objects::Object;
 use crate::playbook::{self, Diagnostic, Loaded};
 use crate::report::{RoundReport, text};
@@ -14,7 +14,7 @@ use crate::round::{self, Mode, RoundOptions};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 const DEFAULT_PLAYBOOKS: &str = "/etc/rounds/playbooks";
 
@@ -28,16 +28,9 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
 }
 
 pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
-    let started = SystemTime::now();
     let config = load_config(&args.round)?;
     // The gateway's secrets are read once, before the round; a bad metrics config is bad input.
-    let pusher = match config.metrics.as_ref().and_then(|m| m.pushgateway.as_ref()) {
-        Some(gw) => Some(
-            Pusher::new(gw, &config.secrets_dir, metrics::shard_from_env())
-                .map_err(|e| CommandError::Invalid(e.to_string()))?,
-        ),
-        None => None,
-    };
+    let metrics = RunMetrics::start(&config).map_err(|e| CommandError::Invalid(e.to_string()))?;
     let mode = if args.apply || config.mode == ConfigMode::Apply {
         Mode::Apply
     } else {
@@ -49,31 +42,22 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
             Ok(prepared) => runtime.block_on(round_and_notify(&args.round, &prepared, mode)),
             Err(e) => (Err(e), ApiStats::default()),
         };
-    let Some(pusher) = pusher else {
-        let (report, exit) = outcome?;
-        print_report(&report, args.round.output)?;
-        return Ok(exit);
-    };
     // The end of every round, however it ended (invalid playbooks, API unreachable, deadline).
-    let round_exit = match &outcome {
-        Ok((_, exit)) => *exit,
+    let (mut report, round_exit) = match outcome {
+        Ok((report, exit)) => (Some(report), Ok(exit)),
+        Err(e) => (None, Err(e)),
+    };
+    let code = match &round_exit {
+        Ok(exit) => *exit,
         Err(e) => e.exit(),
     } as u8;
-    let record = RoundRecord {
-        report: outcome.as_ref().ok().map(|(r, _)| r),
-        mode: mode.as_str(),
-        started,
-        finished: SystemTime::now(),
-        exit_code: round_exit,
-        api,
-    };
-    // TODO(ledger): carry the ledger's last success time here once the ledger lands.
-    let push = runtime.block_on(pusher.push(&record, None));
-    let exit = metrics::exit_code(round_exit, Some(&push));
-    let (mut report, _) = outcome?;
-    report.push = Some(push);
-    print_report(&report, args.round.output)?;
-    Ok(match exit {
+    // The ledger's last success is not carried yet: the gateway's group is read back instead.
+    let code = runtime.block_on(metrics.finish(report.as_mut(), mode.as_str(), code, api, None));
+    round_exit?;
+    if let Some(report) = &report {
+        print_report(report, args.round.output)?;
+    }
+    Ok(match code {
         0 => Exit::Done,
         _ => Exit::Failures,
     })

@@ -206,6 +206,55 @@ impl Pusher {
     }
 }
 
+/// The metrics side of `rounds run`, as a hook around the round: [`RunMetrics::start`] before
+/// it (the gateway's secrets are read then, once), [`RunMetrics::finish`] at its end, however it
+/// ended. Without `metrics.pushgateway` both do nothing.
+pub struct RunMetrics {
+    pusher: Option<Pusher>,
+    started: SystemTime,
+}
+
+impl RunMetrics {
+    pub fn start(config: &crate::config::RunnerConfig) -> Result<Self, MetricsError> {
+        let started = SystemTime::now();
+        let pusher = match config.metrics.as_ref().and_then(|m| m.pushgateway.as_ref()) {
+            Some(gw) => Some(Pusher::new(gw, &config.secrets_dir, shard_from_env())?),
+            None => None,
+        };
+        Ok(Self { pusher, started })
+    }
+
+    /// Pushes the round (`report` is `None` when it stopped before it had one), records the
+    /// outcome in the report, and returns the exit code with the push counted. `carried` is a
+    /// last success time known from elsewhere (the ledger).
+    pub async fn finish(
+        &self,
+        report: Option<&mut crate::report::RoundReport>,
+        mode: &'static str,
+        exit_code: u8,
+        api: ApiStats,
+        carried: Option<SystemTime>,
+    ) -> u8 {
+        let Some(pusher) = &self.pusher else {
+            return exit_code;
+        };
+        let record = RoundRecord {
+            report: report.as_deref(),
+            mode,
+            started: self.started,
+            finished: SystemTime::now(),
+            exit_code,
+            api,
+        };
+        let entry = pusher.push(&record, carried).await;
+        let exit = self::exit_code(exit_code, Some(&entry));
+        if let Some(report) = report {
+            report.push = Some(entry);
+        }
+        exit
+    }
+}
+
 fn rfc3339(t: SystemTime) -> String {
     DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
