@@ -121,7 +121,12 @@ pub fn check_document(
     };
     let result = check_unmasked(source, doc, place);
     // Values under notifications.channels may be secrets written inline: never print them.
-    result.map_err(|ds| ds.into_iter().map(crate::notify::config::mask).collect())
+    result.map_err(|ds| {
+        ds.into_iter()
+            .map(crate::notify::config::mask)
+            .map(crate::metrics::config::mask)
+            .collect()
+    })
 }
 
 fn check_unmasked(
@@ -137,6 +142,7 @@ fn check_unmasked(
         Ok(config) => {
             let mut problems = refused;
             problems.extend(config.notifications.problems().into_iter().map(&place));
+            problems.extend(config.metrics.iter().flat_map(|m| m.problems()).map(&place));
             if problems.is_empty() {
                 Ok(config)
             } else {

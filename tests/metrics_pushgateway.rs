@@ -1053,3 +1053,56 @@ fn prometheus_scrapes_the_gateway_and_evaluates_the_rules_and_the_dashboard_quer
     }
     assert_eq!(queries, 14);
 }
+
+#[test]
+fn a_bad_metrics_config_names_each_field_and_line_and_never_shows_the_password() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("config.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: rounds.dev/v1alpha1\nkind: RunnerConfig\nmetrics:\n  pushgateway:\n    url: http://rounds:hunter2@gw:9091\n    cluster: \"\"\n    auth:\n      bearer:\n        tokenFile: /etc/token\n",
+    )
+    .expect("config");
+    let out = rounds(&["validate", file.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let f = file.display();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "{f}:5:10: error: the Pushgateway URL must not hold credentials: use auth.basic.passwordFile or auth.bearer.tokenFile
+  field: metrics.pushgateway.url
+   |
+ 5 |     url: (value not shown)
+   |          ^
+{f}:6:14: error: must name this cluster: it is the `cluster` label of the pushed group
+  field: metrics.pushgateway.cluster
+   |
+ 6 |     cluster: \"\"
+   |              ^
+{f}:9:20: error: must be relative to the secrets directory (write `slack-webhook-url`, not an absolute path)
+  field: metrics.pushgateway.auth.bearer.tokenFile
+   |
+ 9 |         tokenFile: (value not shown)
+   |                    ^
+3 error(s)
+"
+        )
+    );
+    // `run` refuses the same config before anything happens, with the same words.
+    let out = rounds(&[
+        "run",
+        "--snapshot",
+        repo("tests/fixtures/demo-cluster").to_str().expect("utf-8"),
+        "--playbooks",
+        repo("playbooks").to_str().expect("utf-8"),
+        "--config",
+        file.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("field: metrics.pushgateway.url"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2") && out.stdout.is_empty());
+}

@@ -12,11 +12,12 @@
 //!       # or: bearer: { tokenFile: pushgateway-token }
 //! ```
 
+use crate::playbook::Diagnostic;
+use crate::playbook::tree::PathSeg;
 use crate::playbook::values::Duration;
 use crate::secrets::SecretFile;
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::{Deserialize, Deserializer};
-use std::borrow::Cow;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 /// Default time for each request to the gateway.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -36,7 +37,8 @@ pub struct MetricsConfig {
 pub struct PushgatewayConfig {
     /// Base URL of the Pushgateway, e.g. http://pushgateway.monitoring:9091 (no credentials:
     /// they come from `auth`).
-    pub url: GatewayUrl,
+    #[schemars(extend("format" = "uri"))]
+    pub url: String,
     /// This cluster's name: the `cluster` label of the pushed group.
     pub cluster: String,
     /// How often rounds runs (the CronJob's schedule), exported as `rounds_interval_seconds`
@@ -51,6 +53,9 @@ pub struct PushgatewayConfig {
 }
 
 impl PushgatewayConfig {
+    pub fn gateway_url(&self) -> Result<GatewayUrl, String> {
+        self.url.parse()
+    }
     pub fn timeout(&self) -> std::time::Duration {
         self.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0)
     }
@@ -123,30 +128,58 @@ impl std::str::FromStr for GatewayUrl {
     }
 }
 
-impl<'de> Deserialize<'de> for GatewayUrl {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+/// A config problem found after the schema check: its path and the message.
+pub type Problem = (Vec<PathSeg>, String);
+
+fn path(fields: &[&str]) -> Vec<PathSeg> {
+    fields
+        .iter()
+        .map(|f| PathSeg::Key((*f).to_owned()))
+        .collect()
+}
+
+impl MetricsConfig {
+    /// Checks the schema cannot make, each at its field.
+    pub fn problems(&self) -> Vec<Problem> {
+        let Some(gw) = &self.pushgateway else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Err(m) = gw.gateway_url() {
+            out.push((path(&["metrics", "pushgateway", "url"]), m));
+        }
+        if gw.cluster.trim().is_empty() {
+            out.push((
+                path(&["metrics", "pushgateway", "cluster"]),
+                "must name this cluster: it is the `cluster` label of the pushed group".into(),
+            ));
+        }
+        let file = match &gw.auth {
+            Some(PushAuth::Basic(b)) => Some((&b.password_file, ["basic", "passwordFile"])),
+            Some(PushAuth::Bearer(b)) => Some((&b.token_file, ["bearer", "tokenFile"])),
+            None => None,
+        };
+        if let Some((file, [kind, field])) = file
+            && let Some(m) = file.problem()
+        {
+            out.push((path(&["metrics", "pushgateway", "auth", kind, field]), m));
+        }
+        out
     }
 }
 
-impl JsonSchema for GatewayUrl {
-    fn schema_name() -> Cow<'static, str> {
-        "GatewayUrl".into()
+/// A diagnostic about the gateway's URL or credentials shows no value in its source line: a
+/// URL may carry a password, and a `*File` field may hold a secret pasted inline.
+pub fn mask(mut d: Diagnostic) -> Diagnostic {
+    if d.path == "metrics.pushgateway.url" || d.path.starts_with("metrics.pushgateway.auth") {
+        d.source_line = d.source_line.map(|line| match line.find(':') {
+            Some(i) if !line[i + 1..].trim().is_empty() => {
+                format!("{}: (value not shown)", &line[..i])
+            }
+            _ => line,
+        });
     }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "format": "uri",
-            "description": "An http(s) URL without credentials, e.g. http://pushgateway.monitoring:9091"
-        })
-    }
+    d
 }
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub const LAST_SUCCESS: &str = "rounds_last_success_timestamp_seconds";
 pub enum MetricsError {
     #[error("metrics.pushgateway.cluster must not be empty: it names this cluster's group")]
     NoCluster,
+    #[error("metrics.pushgateway.url: {0}")]
+    Url(String),
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
     #[error("metrics.pushgateway: {0}")]
@@ -127,7 +129,11 @@ impl Pusher {
             &crate::secrets::SecretsDir::new(secrets_dir),
         )?;
         Ok(Self {
-            gateway: Gateway::new(config.url.clone(), credentials, config.timeout())?,
+            gateway: Gateway::new(
+                config.gateway_url().map_err(MetricsError::Url)?,
+                credentials,
+                config.timeout(),
+            )?,
             group: Group {
                 cluster: config.cluster.clone(),
                 shard,
