@@ -216,6 +216,7 @@ fn rounds(args: &[&str]) -> Output {
         .args(args)
         .env_remove("JOB_COMPLETION_INDEX")
         .env("ROUNDS_LOG", "info")
+        .env("ROUNDS_LOG_FORMAT", "json")
         .output()
         .expect("run rounds")
 }
@@ -642,11 +643,22 @@ fn a_push_to_an_unreachable_gateway_is_reported_and_exits_3() {
         "{error}"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.lines().any(|l| l.contains("\"level\":\"ERROR\"")
-            && l.contains("Could not push the round's metrics.")),
-        "{stderr}"
+    let logged: Vec<Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|l: &Value| l["message"] == "Could not push the round's metrics.")
+        .collect();
+    assert_eq!(logged.len(), 1, "{stderr}");
+    assert_eq!(logged[0]["level"], "ERROR");
+    assert_eq!(logged[0]["error"], error);
+    assert_eq!(
+        logged[0]["group"],
+        format!("/metrics/job/rounds/cluster/{CLUSTER}/shard/0")
     );
+    // The report is the last log line, with the exit code the push made.
+    let last: Value = serde_json::from_str(stderr.lines().last().unwrap_or("")).expect("JSON");
+    assert_eq!(last["exitCode"], 3);
+    assert_eq!(last["report"]["push"]["status"], "failed");
 
     // Text output says it too.
     let out = setup.run(&["--output", "text"]);
@@ -1101,8 +1113,86 @@ fn a_bad_metrics_config_names_each_field_and_line_and_never_shows_the_password()
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("field: metrics.pushgateway.url"),
+        stderr.contains(r#""field":"metrics.pushgateway.url""#),
         "{stderr}"
     );
     assert!(!stderr.contains("hunter2") && out.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_stopped_by_sigterm_still_pushes_and_keeps_the_last_success_time() {
+    const TOKEN: &str = "rounds-sigterm-token";
+    let server = TestApiServer::start(
+        ServerConfig::new()
+            .snapshot(repo("tests/fixtures/demo-cluster"))
+            .rbac(repo("manifests"))
+            .token(TOKEN, Identity::service_account("rounds", "rounds")),
+    )
+    .await
+    .expect("test API server");
+    let gw = pushgateway(false);
+    let setup = Setup::new(&gateway_config(gw.port, ""));
+    // A successful round first, to have a success to keep.
+    let out = setup.run(&[]);
+    assert_eq!(out.status.code(), Some(0));
+    let success = single(
+        &gateway_metrics(gw.port, None),
+        "rounds_last_success_timestamp_seconds",
+    );
+    // Then a live round whose pod list hangs, stopped the way the kubelet stops a pod.
+    server
+        .faults()
+        .add(FaultRule::new(
+            "GET",
+            "/api/v1/pods",
+            FaultAction::delay(30_000),
+        ))
+        .expect("fault");
+    let kubeconfig = setup.path("kubeconfig");
+    server
+        .write_kubeconfig(&kubeconfig, TOKEN, "rounds")
+        .expect("kubeconfig");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rounds"))
+        .args(["run", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .args(setup.args())
+        .env("HOME", setup.path(""))
+        .env("ROUNDS_LOG_FORMAT", "json")
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rounds");
+    let pid = child.id().expect("pid");
+    let started = Instant::now();
+    // SIGTERM while the round waits for the pod list (it hangs for 30s): the handler is in
+    // place within milliseconds of the start, so 3s is well inside that window.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let out = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("rounds ends soon after SIGTERM, not after the hanging request")
+        .expect("output");
+    assert!(started.elapsed() < Duration::from_secs(25));
+    let code = out
+        .status
+        .code()
+        .expect("an exit code, not death by the signal");
+    assert_ne!(code, 0, "a stopped round did not succeed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rounds was asked to stop (SIGTERM)"),
+        "{stderr}"
+    );
+    let m = gateway_metrics(gw.port, None);
+    assert_eq!(single(&m, "rounds_last_exit_code"), f64::from(code));
+    assert_eq!(single(&m, "rounds_last_success_timestamp_seconds"), success);
+    drop(gw);
+    server.shutdown().await;
 }

@@ -24,14 +24,18 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
     let (report, _) = runtime.block_on(round(args, &prepared, Mode::DryRun));
     let report = report?;
     print_report(&report, args.output)?;
-    Ok(exit_of(&report))
+    let exit = exit_of(&report);
+    crate::job::log::report(&report, exit as u8);
+    Ok(exit)
 }
 
 pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
     let config = load_config(&args.round)?;
     // The gateway's secrets are read once, before the round; a bad metrics config is bad input.
     let metrics = RunMetrics::start(&config).map_err(|e| CommandError::Invalid(e.to_string()))?;
-    let mode = if args.apply || config.mode == ConfigMode::Apply {
+    let mode = if args.dry_run {
+        Mode::DryRun
+    } else if args.apply || config.mode == ConfigMode::Apply {
         Mode::Apply
     } else {
         Mode::DryRun
@@ -56,6 +60,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
     round_exit?;
     if let Some(report) = &report {
         print_report(report, args.round.output)?;
+        crate::job::log::report(report, code);
     }
     Ok(match code {
         0 => Exit::Done,
@@ -82,7 +87,26 @@ async fn round_and_notify(
             );
         }
     };
-    let (report, api) = round(args, prepared, mode).await;
+    // SIGTERM (a deleted pod, a node drain) ends the round's reading early; what follows still
+    // runs: its notifications, the push of its metrics, its report.
+    let stop = crate::job::stop::Stop::new(std::time::Instant::now(), args.deadline);
+    let watch = tokio::spawn(stop.clone().watch_signals());
+    let signalled = async {
+        while stop.reason() != Some(crate::job::stop::StopReason::Signal) {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    let (report, api) = tokio::select! {
+        r = round(args, prepared, mode) => r,
+        () = signalled => (
+            Err(CommandError::CouldNotRun(format!(
+                "{}; the round was not finished",
+                crate::job::stop::StopReason::Signal.describe(args.deadline)
+            ))),
+            ApiStats::default(),
+        ),
+    };
+    watch.abort();
     let mut report = match report {
         Ok(r) => r,
         Err(e) => return (Err(e), api),
@@ -170,6 +194,8 @@ fn prepare(args: &RoundArgs, config: RunnerConfig) -> Result<Prepared, CommandEr
         }
     }
     let playbooks = playbook::load(&paths).map_err(|d| invalid_input(&d))?;
+    let playbooks =
+        crate::job::select::only(playbooks, &args.only).map_err(CommandError::Invalid)?;
     if playbooks.is_empty() {
         return Err(CommandError::Invalid(format!(
             "no playbooks found in {}",
@@ -188,6 +214,10 @@ fn prepare(args: &RoundArgs, config: RunnerConfig) -> Result<Prepared, CommandEr
             .to_utc(),
         None => Utc::now(),
     };
+    crate::job::log::set_run_id(&round::run_id(
+        now,
+        playbooks.iter().map(|p| p.digest.as_str()),
+    ));
     Ok(Prepared {
         config,
         playbooks,
@@ -311,7 +341,7 @@ fn print_report(report: &RoundReport, format: Option<OutputFormat>) -> Result<()
 /// Prints every diagnostic and turns them into one error for the exit code.
 fn invalid_input(diagnostics: &[Diagnostic]) -> CommandError {
     for d in diagnostics {
-        eprint!("{}", d.render());
+        crate::job::log::diagnostic(d);
     }
     CommandError::Invalid(format!("{} error(s); nothing was done", diagnostics.len()))
 }

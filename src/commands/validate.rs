@@ -2,14 +2,16 @@
 
 use super::Exit;
 use crate::cli::{OutputFormat, ValidateArgs};
-use crate::playbook::{self, Diagnostic};
+use crate::playbook::{self, Diagnostic, Validated};
 use serde::Serialize;
 
 #[derive(Serialize)]
 struct ValidateReport<'a> {
     valid: bool,
     playbooks: Vec<PlaybookLine>,
-    errors: &'a [Diagnostic],
+    configs: &'a [String],
+    errors: Vec<&'a Diagnostic>,
+    warnings: Vec<&'a Diagnostic>,
 }
 
 #[derive(Serialize)]
@@ -34,32 +36,52 @@ pub fn validate(args: &ValidateArgs) -> Exit {
             )
         })
         .collect();
-    let (loaded, errors) = if missing.is_empty() {
+    let (validated, problems) = if missing.is_empty() {
         match playbook::load_with_configs(&args.paths) {
-            Ok(l) => (l, Vec::new()),
-            Err(e) => (Vec::new(), e),
+            Ok(v) => {
+                let warnings = v.warnings.clone();
+                (v, warnings)
+            }
+            Err(e) => (Validated::default(), e),
         }
     } else {
-        (Vec::new(), missing)
+        (Validated::default(), missing)
     };
+    let errors: Vec<&Diagnostic> = problems.iter().filter(|d| d.is_error()).collect();
+    let warnings: Vec<&Diagnostic> = problems.iter().filter(|d| !d.is_error()).collect();
     match args.format {
         OutputFormat::Text => {
-            for d in &errors {
+            for d in &problems {
                 eprint!("{}", d.render());
             }
+            let warned = if warnings.is_empty() {
+                String::new()
+            } else {
+                format!(", with {} warning(s)", warnings.len())
+            };
             if errors.is_empty() {
-                for p in &loaded {
+                for p in &validated.playbooks {
                     println!("ok {} ({}) {}", p.name(), p.file, p.digest);
                 }
-                println!("{} playbook(s) valid", loaded.len());
+                for c in &validated.configs {
+                    println!("ok runner config ({c})");
+                }
+                let (n, c) = (validated.playbooks.len(), validated.configs.len());
+                let what = match (n, c) {
+                    (n, 0) => format!("{n} playbook(s)"),
+                    (0, c) => format!("{c} runner config(s)"),
+                    (n, c) => format!("{n} playbook(s) and {c} runner config(s)"),
+                };
+                println!("{what} valid{warned}");
             } else {
-                eprintln!("{} error(s)", errors.len());
+                eprintln!("{} error(s){warned}", errors.len());
             }
         }
         OutputFormat::Json => {
             let report = ValidateReport {
                 valid: errors.is_empty(),
-                playbooks: loaded
+                playbooks: validated
+                    .playbooks
                     .iter()
                     .map(|p| PlaybookLine {
                         name: p.name().to_owned(),
@@ -67,7 +89,9 @@ pub fn validate(args: &ValidateArgs) -> Exit {
                         digest: p.digest.clone(),
                     })
                     .collect(),
-                errors: &errors,
+                configs: &validated.configs,
+                errors: errors.clone(),
+                warnings,
             };
             match serde_json::to_string_pretty(&report) {
                 Ok(json) => println!("{json}"),

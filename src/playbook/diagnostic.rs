@@ -4,8 +4,22 @@ use super::tree::Pos;
 use serde::Serialize;
 use std::fmt::Write as _;
 
+/// Source lines wider than this are shown as a window around the column.
+const SOURCE_WIDTH: usize = 100;
+
+/// How bad a problem is: an error stops the file; a warning is a valid value that probably
+/// does not mean what was meant.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    #[default]
+    Error,
+    Warning,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Diagnostic {
+    pub level: Level,
     pub file: String,
     pub line: usize,
     pub column: usize,
@@ -23,6 +37,7 @@ impl Diagnostic {
             .flatten()
             .map(str::to_owned);
         Self {
+            level: Level::Error,
             file: file.to_owned(),
             line: pos.line,
             column: pos.col,
@@ -32,28 +47,43 @@ impl Diagnostic {
         }
     }
 
+    pub fn warning(mut self) -> Self {
+        self.level = Level::Warning;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.level == Level::Error
+    }
+
     /// `file:line:col: error: message`, the field, then the line with a caret under the column.
+    /// A long source line is shown as a window around the column.
     pub fn render(&self) -> String {
+        let level = match self.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
         // A problem with the whole file (unreadable, too large) has no position.
         let mut out = if self.line == 0 {
-            format!("{}: error: {}\n", self.file, self.message)
+            format!("{}: {level}: {}\n", self.file, self.message)
         } else {
             format!(
-                "{}:{}:{}: error: {}\n",
+                "{}:{}:{}: {level}: {}\n",
                 self.file, self.line, self.column, self.message
             )
         };
         if self.path != "(document)" {
             let _ = writeln!(out, "  field: {}", self.path);
         }
-        if let Some(src) = &self.source_line {
+        if let Some(line) = &self.source_line {
+            let (src, column) = crate::wording::window(line, self.column, SOURCE_WIDTH);
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());
             let _ = writeln!(out, " {pad} |");
             let _ = writeln!(out, " {num} | {src}");
             let caret_at: String = src
                 .chars()
-                .take(self.column.saturating_sub(1))
+                .take(column.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             let _ = writeln!(out, " {pad} | {caret_at}^");
