@@ -215,6 +215,7 @@ fn rounds(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rounds"))
         .args(args)
         .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("ROUNDS_SHARDS")
         .env("ROUNDS_LOG", "info")
         .env("ROUNDS_LOG_FORMAT", "json")
         .output()
@@ -582,6 +583,7 @@ fn failed_rounds_replace_the_group_but_keep_the_last_success_time() {
         .args(setup.args())
         .env_remove("KUBERNETES_SERVICE_HOST")
         .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("ROUNDS_SHARDS")
         .output()
         .expect("rounds");
     assert_eq!(
@@ -783,7 +785,7 @@ fn capture_one() -> (u16, std::thread::JoinHandle<String>) {
 }
 
 #[test]
-fn a_bearer_token_is_sent_on_the_put_and_the_shard_comes_from_the_indexed_job() {
+fn a_bearer_token_is_sent_on_the_put_and_the_shard_is_the_indexed_jobs_index() {
     let (port, request) = capture_one();
     let setup = Setup::new(&gateway_config(
         port,
@@ -795,6 +797,7 @@ fn a_bearer_token_is_sent_on_the_put_and_the_shard_comes_from_the_indexed_job() 
         .arg(repo("tests/fixtures/demo-cluster"))
         .args(setup.args())
         .env("JOB_COMPLETION_INDEX", "3")
+        .env("ROUNDS_SHARDS", "4")
         .output()
         .expect("rounds");
     assert_eq!(
@@ -860,6 +863,7 @@ async fn a_live_round_counts_its_api_requests_and_retries_as_the_server_saw_them
         .env_remove("KUBECONFIG")
         .env_remove("KUBERNETES_SERVICE_HOST")
         .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("ROUNDS_SHARDS")
         .output()
         .await
         .expect("rounds");
@@ -1161,6 +1165,7 @@ async fn a_round_stopped_by_sigterm_still_pushes_and_keeps_the_last_success_time
         .env_remove("KUBECONFIG")
         .env_remove("KUBERNETES_SERVICE_HOST")
         .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("ROUNDS_SHARDS")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -41,6 +41,8 @@ pub enum MetricsError {
     NoCluster,
     #[error("metrics.pushgateway.url: {0}")]
     Url(String),
+    #[error("the shard of this runner: {0}")]
+    Shard(#[from] crate::shard::ShardError),
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
     #[error("metrics.pushgateway: {0}")]
@@ -100,12 +102,10 @@ pub fn exit_code(round_exit: u8, push: Option<&PushEntry>) -> u8 {
     }
 }
 
-/// The shard this process is: the index of an Indexed Job, else `0`.
-pub fn shard_from_env() -> String {
-    std::env::var("JOB_COMPLETION_INDEX")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "0".to_owned())
+/// The `shard` label: this runner's index among `ROUNDS_SHARDS` (an Indexed Job's
+/// `JOB_COMPLETION_INDEX`), `0` for a runner of the whole cluster.
+pub fn shard_label() -> Result<String, MetricsError> {
+    Ok(crate::shard::Shard::from_env()?.index.to_string())
 }
 
 pub struct Pusher {
@@ -224,7 +224,7 @@ impl RunMetrics {
     pub fn start(config: &crate::config::RunnerConfig) -> Result<Self, MetricsError> {
         let started = SystemTime::now();
         let pusher = match config.metrics.as_ref().and_then(|m| m.pushgateway.as_ref()) {
-            Some(gw) => Some(Pusher::new(gw, &config.secrets_dir, shard_from_env())?),
+            Some(gw) => Some(Pusher::new(gw, &config.secrets_dir, shard_label()?)?),
             None => None,
         };
         Ok(Self { pusher, started })
