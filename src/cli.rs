@@ -35,8 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// Detect and plan; never writes, never notifies.
     Plan(RoundArgs),
-    /// Make a whole round. The executor and notifications are not built yet: today it plans
-    /// like `plan`, and --apply is refused.
+    /// Make a whole round: dry-run by default (every change sent with dryRun=All), --apply to
+    /// make the changes every guard allows.
     Run(RunArgs),
     /// Check playbooks (and runner configs); print every error as file:line:col.
     Validate(ValidateArgs),
@@ -88,6 +88,10 @@ pub struct RoundArgs {
     /// Prometheus base URL for detectors with `source: prometheus` (overrides the config).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
+    /// A ledger file for a snapshot round (the JSON of the ledger ConfigMap's ledger.json), so
+    /// cooldowns are checked; read only.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
     /// Only the playbooks with these names (comma-separated or repeated), e.g. for a manual run.
     #[arg(long, value_name = "NAME", env = "ROUNDS_ONLY", value_delimiter = ',')]
     pub only: Vec<String>,

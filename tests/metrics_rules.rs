@@ -130,6 +130,7 @@ fn the_rules_and_the_dashboard_read_only_metrics_rounds_pushes() {
         "rounds_last_exit_code",
         "rounds_findings",
         "rounds_actions",
+        "rounds_guard_skips",
         "rounds_notifications",
         "rounds_inventory_objects",
         "rounds_api_requests",

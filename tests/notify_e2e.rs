@@ -94,6 +94,12 @@ fn crashloop_snapshot(dir: &Path, n: usize) -> PathBuf {
             })
         }))
         .collect();
+    // A healthy node too: a snapshot without any object is an error, not a quiet cluster.
+    let mut items = items;
+    items.push(
+        serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-a"},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+    );
     let path = dir.join(format!("snapshot-{n}.json"));
     let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
     std::fs::write(&path, serde_json::to_vec(&list).expect("json")).expect("write");

@@ -1,155 +1,110 @@
-//! `rounds plan` and `rounds run`.
+//! `rounds plan`: detect, plan and guard; never writes, never notifies. Also what `plan` and
+//! `run` share: building the round's configuration and printing the report.
 
 use super::{CommandError, Exit};
-use crate::api::ConnectOptions;
-use crate::cli::{OutputFormat, RoundArgs, RunArgs};
-use crate::config::{self, ConfigMode, RunnerConfig};
+use crate::api::{Api, ConnectOptions};
+use crate::cli::{OutputFormat, RoundArgs};
+use crate::config::{self, RunnerConfig};
 use crate::detect::Reads;
+use crate::guard::Pause;
 use crate::inventory::prometheus::Prometheus;
-use crate::metrics::{ApiStats, RunMetrics};
+use crate::ledger::{Ledger, LedgerState, LedgerStore};
 use crate::objects::Object;
-use crate::playbook::{self, Diagnostic, Loaded};
+use crate::playbook::{self, Diagnostic};
 use crate::report::{RoundReport, text};
-use crate::round::{self, Mode, RoundOptions};
+use crate::round::{self, Finish, Mode, RoundConfig, Source};
 use chrono::{DateTime, Utc};
+use std::cell::RefCell;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const DEFAULT_PLAYBOOKS: &str = "/etc/rounds/playbooks";
+/// Rounds' namespace when neither the config nor the pod says.
+pub const DEFAULT_NAMESPACE: &str = "rounds";
 
 pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
-    let prepared = prepare(args, load_config(args)?)?;
+    let (mut config, runner) = build(args, |_| Ok(Mode::Plan))?;
     let runtime = runtime()?;
-    let (report, _) = runtime.block_on(round(args, &prepared, Mode::DryRun));
-    let report = report?;
+    let started = Instant::now();
+    let report = runtime.block_on(async {
+        let api = match &config.source {
+            Source::Live(opts) => Some(connect(opts).await?),
+            Source::Snapshot(_) => None,
+        };
+        if let Some(api) = &api {
+            settle_namespace(&mut config, &runner, api);
+        }
+        let config = &config;
+        match (&config.source, &api) {
+            (Source::Snapshot(_), _) => snapshot_round(config).await,
+            (Source::Live(_), Some(api)) => {
+                let extra = prometheus_objects(config).await?;
+                let run_id = round::run_id_of(config.now, &config.playbooks);
+                let mut notes = Vec::new();
+                let ledger = load_ledger(api, config, &mut notes).await;
+                let pause = read_pause(api, config).await;
+                let inventory = round::inventory_live(config, api, &extra)
+                    .await
+                    .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+                let finish = Finish {
+                    config,
+                    run_id: &run_id,
+                    api: Some(api),
+                    ledger: &RefCell::new(ledger),
+                    pause: &pause,
+                    instance: "rounds",
+                    stop: &crate::job::stop::Stop::new(started, config.deadline),
+                    notes,
+                };
+                let report = round::finish(finish, inventory).await;
+                tracing::info!(
+                    requests = api.requests().len(),
+                    "The round's inventory is complete."
+                );
+                Ok(report)
+            }
+            (Source::Live(_), None) => {
+                Err(CommandError::CouldNotRun("not connected to the API".into()))
+            }
+        }
+    })?;
     print_report(&report, args.output)?;
     let exit = exit_of(&report);
     crate::job::log::report(&report, exit as u8);
     Ok(exit)
 }
 
-pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
-    let config = load_config(&args.round)?;
-    // The gateway's secrets are read once, before the round; a bad metrics config is bad input.
-    let metrics = RunMetrics::start(&config).map_err(|e| CommandError::Invalid(e.to_string()))?;
-    let mode = if args.dry_run {
-        Mode::DryRun
-    } else if args.apply || config.mode == ConfigMode::Apply {
-        Mode::Apply
-    } else {
-        Mode::DryRun
+/// A round on a snapshot: no ledger (unless a file is given) and no pause switch.
+pub(super) async fn snapshot_round(config: &RoundConfig) -> Result<RoundReport, CommandError> {
+    let Source::Snapshot(paths) = &config.source else {
+        return Err(CommandError::Invalid("not a snapshot round".into()));
     };
-    let runtime = runtime()?;
-    let (outcome, api) =
-        match prepare(&args.round, config).and_then(|p| check_run(args, mode).map(|()| p)) {
-            Ok(prepared) => runtime.block_on(round_and_notify(&args.round, &prepared, mode)),
-            Err(e) => (Err(e), ApiStats::default()),
-        };
-    // The end of every round, however it ended (invalid playbooks, API unreachable, deadline).
-    let (mut report, round_exit) = match outcome {
-        Ok((report, exit)) => (Some(report), Ok(exit)),
-        Err(e) => (None, Err(e)),
+    let extra = prometheus_objects(config).await?;
+    let run_id = round::run_id_of(config.now, &config.playbooks);
+    let inventory = round::inventory_snapshot(config, paths, &extra)
+        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+    let ledger = match &config.ledger_file {
+        Some(path) => LedgerState::File(read_ledger_file(path)?),
+        None => LedgerState::Absent,
     };
-    let code = match &round_exit {
-        Ok(exit) => *exit,
-        Err(e) => e.exit(),
-    } as u8;
-    // The ledger's last success is not carried yet: the gateway's group is read back instead.
-    let code = runtime.block_on(metrics.finish(report.as_mut(), mode.as_str(), code, api, None));
-    round_exit?;
-    if let Some(report) = &report {
-        print_report(report, args.round.output)?;
-        crate::job::log::report(report, code);
-    }
-    Ok(match code {
-        0 => Exit::Done,
-        _ => Exit::Failures,
-    })
+    let pause =
+        Pause::NotRead("not checked: a snapshot round does not read the pause ConfigMap".into());
+    let finish = Finish {
+        config,
+        run_id: &run_id,
+        api: None,
+        ledger: &RefCell::new(ledger),
+        pause: &pause,
+        instance: "rounds",
+        stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline),
+        notes: Vec::new(),
+    };
+    Ok(round::finish(finish, inventory).await)
 }
 
-/// A whole round of `run`: notification secrets are read first (a bad one is a config error),
-/// then the round, then its notifications. The exit code counts lost notifications.
-async fn round_and_notify(
-    args: &RoundArgs,
-    prepared: &Prepared,
-    mode: Mode,
-) -> (Result<(RoundReport, Exit), CommandError>, ApiStats) {
-    let deadline = std::time::Instant::now() + args.deadline;
-    let c = &prepared.config;
-    let ready = match crate::notify::prepare(&c.notifications, &c.secrets_dir, &prepared.playbooks)
-    {
-        Ok(r) => r,
-        Err(p) => {
-            return (
-                Err(CommandError::Invalid(p.join("\n"))),
-                ApiStats::default(),
-            );
-        }
-    };
-    // SIGTERM (a deleted pod, a node drain) ends the round's reading early; what follows still
-    // runs: its notifications, the push of its metrics, its report.
-    let stop = crate::job::stop::Stop::new(std::time::Instant::now(), args.deadline);
-    let watch = tokio::spawn(stop.clone().watch_signals());
-    let signalled = async {
-        while stop.reason() != Some(crate::job::stop::StopReason::Signal) {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-    };
-    let (report, api) = tokio::select! {
-        r = round(args, prepared, mode) => r,
-        () = signalled => (
-            Err(CommandError::CouldNotRun(format!(
-                "{}; the round was not finished",
-                crate::job::stop::StopReason::Signal.describe(args.deadline)
-            ))),
-            ApiStats::default(),
-        ),
-    };
-    watch.abort();
-    let mut report = match report {
-        Ok(r) => r,
-        Err(e) => return (Err(e), api),
-    };
-    // The ledger (and with it the notification log) is not part of this build yet.
-    let mut log = crate::notify::NotificationLog::default();
-    let lost = crate::notify::notify_report(
-        &c.notifications,
-        &ready,
-        &mut report,
-        &prepared.playbooks,
-        mode,
-        deadline,
-        &mut log,
-    )
-    .await;
-    let exit = if lost {
-        Exit::Failures
-    } else {
-        exit_of(&report)
-    };
-    (Ok((report, exit)), api)
-}
-
-/// What `run` refuses before the round starts.
-fn check_run(args: &RunArgs, mode: Mode) -> Result<(), CommandError> {
-    if mode == Mode::Apply && !args.round.snapshot.is_empty() {
-        return Err(CommandError::Invalid(
-            "--apply cannot be used with --snapshot: a snapshot is a copy, there is nothing to change".into(),
-        ));
-    }
-    if mode == Mode::Apply {
-        // Refuse rather than report "apply" for a round that changes nothing.
-        return Err(CommandError::Invalid(
-            "this build cannot apply changes yet: the guarded executor is not part of it; \
-             run without --apply (and with mode: dryRun) for a dry run"
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
-fn exit_of(report: &RoundReport) -> Exit {
+/// Exit 3 when an action failed; 0 otherwise.
+pub(super) fn exit_of(report: &RoundReport) -> Exit {
     if report.summary.failed > 0 {
         Exit::Failures
     } else {
@@ -157,31 +112,28 @@ fn exit_of(report: &RoundReport) -> Exit {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CommandError::CouldNotRun(format!("cannot start the async runtime: {e}")))
 }
 
-fn load_config(args: &RoundArgs) -> Result<RunnerConfig, CommandError> {
-    match &args.config {
-        Some(path) => config::load(path).map_err(|d| invalid_input(&d)),
-        None => Ok(RunnerConfig::default()),
-    }
-}
-
-struct Prepared {
-    config: RunnerConfig,
-    playbooks: Vec<Loaded>,
-    now: DateTime<Utc>,
-}
-
-fn prepare(args: &RoundArgs, config: RunnerConfig) -> Result<Prepared, CommandError> {
+/// Builds the round's configuration from the arguments and the runner config; `mode` picks
+/// the mode from the runner config.
+pub(super) fn build(
+    args: &RoundArgs,
+    mode: impl FnOnce(&RunnerConfig) -> Result<Mode, CommandError>,
+) -> Result<(RoundConfig, RunnerConfig), CommandError> {
+    let runner = match &args.config {
+        Some(path) => config::load(path).map_err(|d| invalid_input(&d))?,
+        None => RunnerConfig::default(),
+    };
+    let mode = mode(&runner)?;
     let paths: Vec<PathBuf> = if !args.playbooks.is_empty() {
         args.playbooks.clone()
-    } else if !config.playbooks.is_empty() {
-        config.playbooks.clone()
+    } else if !runner.playbooks.is_empty() {
+        runner.playbooks.clone()
     } else {
         vec![PathBuf::from(DEFAULT_PLAYBOOKS)]
     };
@@ -214,68 +166,127 @@ fn prepare(args: &RoundArgs, config: RunnerConfig) -> Result<Prepared, CommandEr
             .to_utc(),
         None => Utc::now(),
     };
-    crate::job::log::set_run_id(&round::run_id(
-        now,
-        playbooks.iter().map(|p| p.digest.as_str()),
-    ));
-    Ok(Prepared {
-        config,
+    crate::job::log::set_run_id(&round::run_id_of(now, &playbooks));
+    let source = if args.snapshot.is_empty() {
+        Source::Live(ConnectOptions {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+            qps: args.qps,
+            burst: args.qps.saturating_mul(2),
+            deadline: args.deadline,
+        })
+    } else {
+        Source::Snapshot(args.snapshot.clone())
+    };
+    if args.ledger.is_some() && source.is_live() {
+        return Err(CommandError::Invalid(
+            "--ledger is for snapshot rounds; a live round reads the ledger from the cluster"
+                .into(),
+        ));
+    }
+    let prometheus_url = args
+        .prometheus
+        .clone()
+        .or_else(|| runner.prometheus.as_ref().map(|p| p.url.clone()));
+    let timeout = runner
+        .prometheus
+        .as_ref()
+        .and_then(|p| p.timeout)
+        .map_or(Duration::from_secs(10), |d| d.0);
+    let config = RoundConfig {
         playbooks,
+        mode,
         now,
+        deadline: args.deadline,
+        source,
+        page_size: args.page_size,
+        snapshot_limits: args.snapshot_limits(),
+        // Settled once the API tells the pod's namespace (see `connect`).
+        namespace: runner
+            .namespace
+            .clone()
+            .unwrap_or_else(|| DEFAULT_NAMESPACE.into()),
+        protected_namespaces: runner.protected_namespaces.clone(),
+        guards: runner.guards.clone(),
+        ledger_name: "rounds-ledger".into(),
+        lease_name: "rounds".into(),
+        ledger_file: args.ledger.clone(),
+        prometheus: prometheus_url.map(|u| (u, timeout)),
+    };
+    Ok((config, runner))
+}
+
+/// Connects to the API.
+pub(super) async fn connect(opts: &ConnectOptions) -> Result<Api, CommandError> {
+    crate::api::connect::connect(opts)
+        .await
+        .map_err(|e| CommandError::CouldNotRun(e.to_string()))
+}
+
+/// Rounds' namespace once connected: the runner config's, else the pod's, else `rounds`.
+pub(super) fn settle_namespace(config: &mut RoundConfig, runner: &RunnerConfig, api: &Api) {
+    if runner.namespace.is_none()
+        && let Some(ns) = api.pod_namespace()
+    {
+        config.namespace = ns.to_owned();
+    }
+}
+
+/// The ledger of a live round; an unreadable one is noted and kept out of reach.
+pub(super) async fn load_ledger(
+    api: &Api,
+    config: &RoundConfig,
+    notes: &mut Vec<String>,
+) -> LedgerState {
+    let store = match LedgerStore::new(api, &config.namespace, &config.ledger_name) {
+        Ok(s) => s,
+        Err(e) => return LedgerState::Unreadable(e.to_string()),
+    };
+    match store.load().await {
+        Ok(mut stored) => {
+            notes.append(&mut stored.notes);
+            LedgerState::Live(stored)
+        }
+        Err(e) => {
+            notes.push(format!(
+                "{e}; cooldowns and earlier writes cannot be checked, so nothing that needs them is done"
+            ));
+            LedgerState::Unreadable(e.to_string())
+        }
+    }
+}
+
+pub(super) async fn read_pause(api: &Api, config: &RoundConfig) -> Pause {
+    Pause::read(api, &config.namespace, &config.guards.pause_config_map).await
+}
+
+fn read_ledger_file(path: &std::path::Path) -> Result<Ledger, CommandError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CommandError::Invalid(format!(
+            "cannot read the ledger file {}: {e}",
+            path.display()
+        ))
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        CommandError::Invalid(format!(
+            "the ledger file {} is not a rounds ledger: {e}",
+            path.display()
+        ))
     })
 }
 
-/// One round on a snapshot or against the API, with the API requests it made (also when it
-/// failed, for rounds' metrics).
-async fn round(
-    args: &RoundArgs,
-    prepared: &Prepared,
-    mode: Mode,
-) -> (Result<RoundReport, CommandError>, ApiStats) {
-    let extra = match prometheus_objects(args, prepared).await {
-        Ok(e) => e,
-        Err(e) => return (Err(e), ApiStats::default()),
-    };
-    let opts = RoundOptions {
-        now: prepared.now,
-        mode,
-        snapshot: args.snapshot.clone(),
-        snapshot_limits: args.snapshot_limits(),
-        page_size: args.page_size,
-        extra,
-    };
-    if args.snapshot.is_empty() {
-        live_round(args, prepared, &opts).await
-    } else {
-        let report = round::plan_snapshot(&prepared.playbooks, &opts)
-            .map_err(|e| CommandError::Invalid(e.to_string()));
-        (report, ApiStats::default())
-    }
-}
-
 /// Disk usage from Prometheus, when a due playbook reads it.
-async fn prometheus_objects(
-    args: &RoundArgs,
-    prepared: &Prepared,
-) -> Result<Vec<Object>, CommandError> {
-    if !round::reads_of_due(&prepared.playbooks, prepared.now).contains(&Reads::PrometheusDisk) {
+pub(super) async fn prometheus_objects(config: &RoundConfig) -> Result<Vec<Object>, CommandError> {
+    if !round::reads_of_due(&config.playbooks, config.now).contains(&Reads::PrometheusDisk) {
         return Ok(Vec::new());
     }
-    let configured = prepared.config.prometheus.as_ref();
-    let Some(url) = args
-        .prometheus
-        .clone()
-        .or_else(|| configured.map(|p| p.url.clone()))
-    else {
+    let Some((url, timeout)) = &config.prometheus else {
         return Err(CommandError::Invalid(
             "a due playbook reads disk usage from Prometheus (source: prometheus): give --prometheus URL or set prometheus.url in the runner config".into(),
         ));
     };
-    let timeout = configured
-        .and_then(|p| p.timeout)
-        .map_or(Duration::from_secs(10), |d| d.0);
     let prometheus =
-        Prometheus::new(&url, timeout).map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+        Prometheus::new(url, *timeout).map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
     let summaries = prometheus
         .disk_summaries()
         .await
@@ -286,42 +297,10 @@ async fn prometheus_objects(
         .collect())
 }
 
-/// A round against the API server; anything the API refuses means the round could not run.
-async fn live_round(
-    args: &RoundArgs,
-    prepared: &Prepared,
-    opts: &RoundOptions,
-) -> (Result<RoundReport, CommandError>, ApiStats) {
-    let connect = ConnectOptions {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        qps: args.qps,
-        burst: args.qps.saturating_mul(2),
-        deadline: args.deadline,
-    };
-    let api = match crate::api::connect::connect(&connect).await {
-        Ok(api) => api,
-        Err(e) => {
-            return (
-                Err(CommandError::CouldNotRun(e.to_string())),
-                ApiStats::default(),
-            );
-        }
-    };
-    let report = round::plan_live(&prepared.playbooks, opts, &api)
-        .await
-        .map_err(|e| CommandError::CouldNotRun(e.to_string()));
-    let stats = ApiStats::from_requests(&api.requests(), api.retries());
-    if report.is_ok() {
-        tracing::info!(
-            requests = api.requests().len(),
-            "The round's inventory is complete."
-        );
-    }
-    (report, stats)
-}
-
-fn print_report(report: &RoundReport, format: Option<OutputFormat>) -> Result<(), CommandError> {
+pub(super) fn print_report(
+    report: &RoundReport,
+    format: Option<OutputFormat>,
+) -> Result<(), CommandError> {
     let format = format.unwrap_or(if std::io::stdout().is_terminal() {
         OutputFormat::Text
     } else {

@@ -161,6 +161,7 @@ pub fn registry(
     let mut findings: BTreeMap<Labels, i64> = BTreeMap::new();
     let mut actions: BTreeMap<Labels, i64> = BTreeMap::new();
     let mut notifications: BTreeMap<Labels, i64> = BTreeMap::new();
+    let mut guard_skips: BTreeMap<Labels, i64> = BTreeMap::new();
     let mut objects = 0;
     if let Some(report) = record.report {
         objects = i64::try_from(report.summary.objects).unwrap_or(i64::MAX);
@@ -190,9 +191,21 @@ pub fn registry(
                     ("playbook", a.playbook.clone()),
                     ("action", a.action.to_owned()),
                     ("status", a.status.as_str().to_owned()),
-                    ("guard", a.guard.unwrap_or("").to_owned()),
+                    ("guard", a.guard.map_or("", |g| g.name()).to_owned()),
                 ])
                 .or_insert(0) += 1;
+            // Every guard that would skip, not only the one that decided: in plan and dry-run
+            // rounds the mode guard decides first, and the others are still checked.
+            for v in &a.verdicts {
+                if v.verdict == crate::guard::Decision::Skip {
+                    *guard_skips
+                        .entry(vec![
+                            ("playbook", a.playbook.clone()),
+                            ("guard", v.guard.name().to_owned()),
+                        ])
+                        .or_insert(0) += 1;
+                }
+            }
         }
         for n in &report.notifications {
             *notifications
@@ -215,6 +228,12 @@ pub fn registry(
         "actions",
         "Actions of the last round by playbook, action, status (planned, applied, skipped, failed) and the guard that skipped them",
         actions,
+    );
+    counted(
+        &mut r,
+        "guard_skips",
+        "Actions of the last round each guard would skip, by playbook and guard (checked even when an earlier guard decided, as the mode guard does in plan and dry-run rounds)",
+        guard_skips,
     );
     counted(
         &mut r,

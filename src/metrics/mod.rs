@@ -221,6 +221,14 @@ pub struct RunMetrics {
 }
 
 impl RunMetrics {
+    /// A hook that pushes nothing (no usable runner config).
+    pub fn disabled() -> Self {
+        Self {
+            pusher: None,
+            started: SystemTime::now(),
+        }
+    }
+
     pub fn start(config: &crate::config::RunnerConfig) -> Result<Self, MetricsError> {
         let started = SystemTime::now();
         let pusher = match config.metrics.as_ref().and_then(|m| m.pushgateway.as_ref()) {
