@@ -43,6 +43,9 @@ pub struct RunnerConfig {
     /// Channels, routes and tiers of notifications (`rounds explain slack` and friends).
     #[serde(default)]
     pub notifications: crate::notify::NotifyConfig,
+    /// rounds' own metrics (a Pushgateway to push to at the end of every round).
+    #[serde(default)]
+    pub metrics: Option<crate::metrics::config::MetricsConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -84,6 +87,7 @@ impl Default for RunnerConfig {
             secrets_dir: default_secrets_dir(),
             prometheus: None,
             notifications: Default::default(),
+            metrics: None,
         }
     }
 }
@@ -122,7 +126,12 @@ pub fn check_document(
     };
     let result = check_unmasked(source, doc, place);
     // Values under notifications.channels may be secrets written inline: never print them.
-    result.map_err(|ds| ds.into_iter().map(crate::notify::config::mask).collect())
+    result.map_err(|ds| {
+        ds.into_iter()
+            .map(crate::notify::config::mask)
+            .map(crate::metrics::config::mask)
+            .collect()
+    })
 }
 
 fn check_unmasked(
@@ -138,6 +147,7 @@ fn check_unmasked(
         Ok(config) => {
             let mut problems = refused;
             problems.extend(config.notifications.problems().into_iter().map(&place));
+            problems.extend(config.metrics.iter().flat_map(|m| m.problems()).map(&place));
             if problems.is_empty() {
                 Ok(config)
             } else {

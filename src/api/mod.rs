@@ -68,6 +68,7 @@ pub struct Api {
     started: Instant,
     deadline: Duration,
     log: Mutex<Vec<Made>>,
+    retries: std::sync::atomic::AtomicU64,
 }
 
 /// Which failures a request retries.
@@ -125,6 +126,7 @@ impl Api {
             started: Instant::now(),
             deadline,
             log: Mutex::new(Vec::new()),
+            retries: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -149,6 +151,11 @@ impl Api {
     /// Every request made so far.
     pub fn requests(&self) -> Vec<Made> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// How many requests were retried (for rounds' metrics).
+    pub fn retries(&self) -> u64 {
+        self.retries.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn remaining(&self) -> Duration {
@@ -229,6 +236,10 @@ impl Api {
         let mut backoff = FIRST_BACKOFF;
         let mut last = String::new();
         for attempt in 1..=MAX_ATTEMPTS {
+            if attempt > 1 {
+                self.retries
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             let deadline_hit = |last: &str| ApiError::Deadline {
                 what: what.clone(),
                 deadline: self.deadline,
