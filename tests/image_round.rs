@@ -183,8 +183,12 @@ async fn the_image_makes_the_round_the_binary_makes() {
     let outside = server(&objects, tmp.path()).await;
     let objects = objects_notifying(&receiver_binary);
     let pod = kubelet::prepare(&spec, "rounds", objects.as_slice(), &outside, SA_TOKEN);
-    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_rounds"));
-    let cmd = pod.process(binary, &comparable(&pod));
+    // The very binary of the image, so that only the container differs.
+    let binary = tmp.path().join("rounds");
+    std::fs::write(&binary, image_root_file(&image, "rounds")).expect("copy the binary");
+    std::fs::set_permissions(&binary, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let cmd = pod.process(&binary, &comparable(&pod));
     let from_binary = run(cmd, &outside).await;
     only_service_account_requests(&outside);
 
@@ -255,7 +259,7 @@ async fn the_image_makes_the_round_the_binary_makes() {
         assert_eq!(last["exitCode"], 0);
     }
     eprintln!(
-        "start-up to the first API request: image {:?} (podman run), binary {:?} (process)",
+        "start-up to the first API request: image {:?} (podman run), the same binary {:?} (a process)",
         from_image.first_request, from_binary.first_request
     );
 }
@@ -275,16 +279,11 @@ fn inspect(image: &str, format: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-#[test]
-fn the_image_holds_only_the_static_binary_and_runs_as_a_numeric_user() {
-    let image = kubelet::image();
-    let config: Value = serde_json::from_str(&inspect(&image, "{{json .Config}}")).expect("JSON");
-    assert_eq!(config["User"], "65532:65532");
-    assert_eq!(config["Entrypoint"], serde_json::json!(["/rounds"]));
-    // Every file of the image's root: the binary, nothing else (no shell, no certificates).
+/// Runs `f` on the image's root filesystem (mounted read-only by podman).
+fn with_image_root<T>(image: &str, f: impl FnOnce(&std::path::Path) -> T) -> T {
     let out = std::process::Command::new("podman")
         .env("CONTAINERS_CONF", kubelet::containers_conf())
-        .args(["image", "mount", &image])
+        .args(["image", "mount", image])
         .output()
         .expect("podman image mount");
     assert!(
@@ -293,22 +292,41 @@ fn the_image_holds_only_the_static_binary_and_runs_as_a_numeric_user() {
         String::from_utf8_lossy(&out.stderr)
     );
     let root = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    let mut files = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).expect("read the image root") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p.clone());
-            }
-            files.push(p.strip_prefix(&root).expect("below").display().to_string());
-        }
-    }
-    let binary = std::fs::read(root.join("rounds")).expect("/rounds");
+    let result = f(&root);
     let _ = std::process::Command::new("podman")
         .env("CONTAINERS_CONF", kubelet::containers_conf())
-        .args(["image", "unmount", &image])
+        .args(["image", "unmount", image])
         .output();
+    result
+}
+
+fn image_root_file(image: &str, name: &str) -> Vec<u8> {
+    with_image_root(image, |root| {
+        std::fs::read(root.join(name)).expect("a file of the image")
+    })
+}
+
+#[test]
+fn the_image_holds_only_the_static_binary_and_runs_as_a_numeric_user() {
+    let image = kubelet::image();
+    let config: Value = serde_json::from_str(&inspect(&image, "{{json .Config}}")).expect("JSON");
+    assert_eq!(config["User"], "65532:65532");
+    assert_eq!(config["Entrypoint"], serde_json::json!(["/rounds"]));
+    // Every file of the image's root: the binary, nothing else (no shell, no certificates).
+    let (files, binary) = with_image_root(&image, |root| {
+        let mut files = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).expect("read the image root") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p.clone());
+                }
+                files.push(p.strip_prefix(root).expect("below").display().to_string());
+            }
+        }
+        (files, std::fs::read(root.join("rounds")).expect("/rounds"))
+    });
     assert_eq!(files, vec!["rounds".to_owned()]);
     // Static: no program interpreter (ld-linux) named in the ELF headers.
     assert_eq!(&binary[..4], b"\x7fELF");

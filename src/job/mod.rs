@@ -3,5 +3,6 @@
 //! (`ROUNDS_ONLY`, `ROUNDS_DRY_RUN`, `ROUNDS_LOG_FORMAT`; see `scripts/run-once.sh`).
 
 pub mod log;
+pub mod schedule;
 pub mod select;
 pub mod stop;
