@@ -132,12 +132,14 @@ async fn run(mut cmd: std::process::Command, server: &TestApiServer) -> Ran {
 fn normalized(report: &Value) -> Value {
     let mut r = report.clone();
     r["source"] = Value::from("cluster");
-    let run_id = r["runId"].as_str().unwrap_or_default().to_owned();
-    assert!(!run_id.is_empty(), "the report has a run id");
-    let text = serde_json::to_string(&r)
-        .expect("json")
-        .replace(&run_id, "RUN-ID");
-    serde_json::from_str(&text).expect("json")
+    // A `rounds run` id ends in a per-process nonce (two rounds started in the same second are
+    // told apart); it shows wherever the run is named (the audit annotation in each patch).
+    let id = r["runId"].as_str().unwrap_or_default().to_owned();
+    if id.is_empty() {
+        return r;
+    }
+    let text = r.to_string().replace(&id, "RUN-ID");
+    serde_json::from_str(&text).unwrap_or(r)
 }
 
 fn only_service_account_requests(server: &TestApiServer) {
@@ -149,13 +151,15 @@ fn only_service_account_requests(server: &TestApiServer) {
             Some("system:serviceaccount:rounds:rounds"),
             "{r:?}"
         );
-        // A 404 is an answer (the first round finds no Lease or ledger yet). The observe
-        // overlay grants no write verbs, so a remediation's dry run may be refused (the round
-        // reports it as a `forbidden` skip); any other 401/403 is the overlay's RBAC refusing
-        // what rounds needs, and a 5xx a broken request.
-        let dry_run_write = r.method != "GET" && r.query.contains("dryRun=All");
+        // rounds' own state that does not exist yet (a missing lease, ledger or pause switch
+        // is made or read as empty), and dry runs of the changes read-only RBAC refuses (each is
+        // reported as skipped by `forbidden`, naming what to grant) are the expected answers.
+        let own = r.path.starts_with("/api/v1/namespaces/rounds/configmaps/")
+            || r.path
+                .starts_with("/apis/coordination.k8s.io/v1/namespaces/rounds/leases/");
+        let refused_dry_run = r.status == 403 && r.query.contains("dryRun=All");
         assert!(
-            !(matches!(r.status, 401 | 403) && !dry_run_write) && r.status < 500,
+            r.status < 400 || (own && r.status == 404) || refused_dry_run,
             "RBAC of the observe overlay refused {r:?}"
         );
     }

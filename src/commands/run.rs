@@ -75,7 +75,7 @@ fn round(
     stats: &mut ApiStats,
 ) -> Result<(crate::report::RoundReport, Exit), CommandError> {
     let snapshot = !args.round.snapshot.is_empty();
-    let (mut config, runner) = build(&args.round, |runner| {
+    let (mut config, runner) = build(&args.round, true, |runner| {
         // --dry-run (ROUNDS_DRY_RUN, a manual run) wins over --apply and the config.
         let mode = if args.dry_run {
             Mode::DryRun
@@ -133,12 +133,7 @@ fn round(
         let outcome = async {
         settle_namespace(&mut config, &runner, &api);
         let config = &config;
-        let run_id = format!(
-            "{}-{}",
-            round::run_id_of(config.now, &config.playbooks),
-            nonce()
-        );
-        crate::job::log::set_run_id(&run_id);
+        let run_id = config.run_id.clone();
         let instance = instance();
         let holder = format!("{instance}/{run_id}");
         let mut lease = lease::acquire(
@@ -293,18 +288,4 @@ fn instance() -> String {
         })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "rounds".into())
-}
-
-/// A few random hex digits, so two rounds started in the same second have different ids.
-fn nonce() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    format!("{:06x}", h.finish() & 0xff_ffff)
 }
