@@ -19,14 +19,24 @@ rounds validate playbooks/\n  rounds explain oomKilled\n  rounds schema > playbo
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines on stderr: text, or JSON with the run id on every line and the report last
+    /// (what the CronJob sets, for `kubectl logs`).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "ROUNDS_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: crate::job::log::LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Detect and plan; never writes, never notifies.
     Plan(RoundArgs),
-    /// Make a whole round. The executor and notifications are not built yet: today it plans
-    /// like `plan`, and --apply is refused.
+    /// Make a whole round: dry-run by default (every change sent with dryRun=All), --apply to
+    /// make the changes every guard allows.
     Run(RunArgs),
     /// Check playbooks (and runner configs); print every error as file:line:col.
     Validate(ValidateArgs),
@@ -78,6 +88,13 @@ pub struct RoundArgs {
     /// Prometheus base URL for detectors with `source: prometheus` (overrides the config).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
+    /// A ledger file for a snapshot round (the JSON of the ledger ConfigMap's ledger.json), so
+    /// cooldowns are checked; read only.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Only the playbooks with these names (comma-separated or repeated), e.g. for a manual run.
+    #[arg(long, value_name = "NAME", env = "ROUNDS_ONLY", value_delimiter = ',')]
+    pub only: Vec<String>,
     /// Client-side limit on API requests per second.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub qps: u32,
@@ -111,6 +128,14 @@ pub struct RunArgs {
     /// Make the changes that every guard allows (default: dry-run).
     #[arg(long)]
     pub apply: bool,
+    /// Dry-run even with --apply or `mode: apply` in the runner config (e.g. a manual run).
+    #[arg(
+        long,
+        env = "ROUNDS_DRY_RUN",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,8 +1,10 @@
 //! The runner configuration (`kind: RunnerConfig`): how rounds runs in this cluster.
 
+use crate::guard::config::GuardSettings;
 use crate::playbook::document::Source;
 use crate::playbook::values::Glob;
 use crate::playbook::{Diagnostic, spec::ApiVersion};
+use crate::round::mode::Mode;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -13,15 +15,25 @@ use std::path::{Path, PathBuf};
 pub struct RunnerConfig {
     pub api_version: ApiVersion,
     pub kind: RunnerConfigKind,
-    /// dryRun (default) plans and reports; apply also makes the changes guards allow.
+    /// `dryRun` (default) sends every change with dryRun=All; `apply` makes the changes every
+    /// guard allows; `plan` sends no change at all.
     #[serde(default)]
-    pub mode: ConfigMode,
+    pub mode: Mode,
+    /// Rounds' own namespace (its ledger, lease and pause ConfigMap). Default: the service
+    /// account's namespace in a pod, else `rounds`.
+    #[serde(default)]
+    #[schemars(extend("format" = "dns-label"))]
+    pub namespace: Option<String>,
     /// Playbook files or directories, used when `--playbooks` is not given.
     #[serde(default)]
     pub playbooks: Vec<PathBuf>,
-    /// Namespaces rounds never changes (globs). Default: kube-system.
+    /// Namespaces rounds never changes (globs); rounds' own namespace is always protected.
+    /// Default: kube-system, kube-public, kube-node-lease.
     #[serde(default = "default_protected")]
     pub protected_namespaces: Vec<Glob>,
+    /// Limits across playbooks.
+    #[serde(default)]
+    pub guards: GuardSettings,
     /// Where mounted Secrets are read from.
     #[serde(default = "default_secrets_dir")]
     pub secrets_dir: PathBuf,
@@ -48,20 +60,11 @@ pub enum RunnerConfigKind {
     RunnerConfig,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum ConfigMode {
-    #[default]
-    DryRun,
-    Apply,
-}
-
 fn default_protected() -> Vec<Glob> {
-    vec![
-        "kube-system"
-            .parse()
-            .unwrap_or_else(|_| unreachable!("valid glob")),
-    ]
+    ["kube-system", "kube-public", "kube-node-lease"]
+        .iter()
+        .map(|n| n.parse().unwrap_or_else(|_| unreachable!("valid glob")))
+        .collect()
 }
 
 fn default_secrets_dir() -> PathBuf {
@@ -73,9 +76,11 @@ impl Default for RunnerConfig {
         Self {
             api_version: ApiVersion::V1alpha1,
             kind: RunnerConfigKind::RunnerConfig,
-            mode: ConfigMode::DryRun,
+            mode: Mode::DryRun,
+            namespace: None,
             playbooks: Vec::new(),
             protected_namespaces: default_protected(),
+            guards: GuardSettings::default(),
             secrets_dir: default_secrets_dir(),
             prometheus: None,
             notifications: Default::default(),
@@ -148,4 +153,14 @@ fn check_unmasked(
             Err(all)
         }
     }
+}
+
+/// Playbooks and runner configs among `paths`, each checked, for `rounds validate`.
+pub fn load_with_playbooks(
+    paths: &[PathBuf],
+) -> Result<crate::playbook::Validated, Vec<Diagnostic>> {
+    let check = |source: &Source,
+                 doc: &crate::playbook::tree::Node|
+     -> Result<(), Vec<Diagnostic>> { check_document(source, doc).map(drop) };
+    crate::playbook::load_with_others(paths, &[("RunnerConfig", &check)])
 }

@@ -59,17 +59,16 @@ fn mount_secrets(dir: &Path, keys: &[(&str, &str)]) -> PathBuf {
     root
 }
 
-/// A snapshot with `n` crash-looping pods of one Deployment, on a healthy node (a snapshot
-/// with no objects at all is refused: it is not a healthy cluster).
+/// A snapshot with `n` crash-looping pods of one Deployment, and always a healthy node (an
+/// empty snapshot is an error, never a healthy cluster).
 fn crashloop_snapshot(dir: &Path, n: usize) -> PathBuf {
     let node = serde_json::json!({
         "apiVersion": "v1",
         "kind": "Node",
-        "metadata": {"name": "node-a"},
+        "metadata": {"name": "node-a", "uid": "10000000-0000-0000-0000-000000000001"},
         "status": {"conditions": [{"type": "Ready", "status": "True"}]},
     });
-    let items: Vec<Value> = std::iter::once(node)
-        .chain((0..n)
+    let items: Vec<Value> = std::iter::once(node).chain((0..n)
         .map(|i| {
             serde_json::json!({
                 "apiVersion": "v1",
@@ -95,6 +94,12 @@ fn crashloop_snapshot(dir: &Path, n: usize) -> PathBuf {
             })
         }))
         .collect();
+    // A healthy node too: a snapshot without any object is an error, not a quiet cluster.
+    let mut items = items;
+    items.push(
+        serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-a"},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+    );
     let path = dir.join(format!("snapshot-{n}.json"));
     let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
     std::fs::write(&path, serde_json::to_vec(&list).expect("json")).expect("write");

@@ -67,5 +67,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Api, ApiError> {
     config.read_timeout = Some(Duration::from_secs(60));
     let url = config.cluster_url.to_string();
     let client = kube::Client::try_from(config).map_err(|e| ApiError::Config(e.to_string()))?;
-    Ok(Api::new(client, url, opts.qps, opts.burst, opts.deadline))
+    let mut api = Api::new(client, url, opts.qps, opts.burst, opts.deadline);
+    api.set_in_cluster(in_cluster);
+    Ok(api)
 }

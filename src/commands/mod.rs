@@ -3,6 +3,7 @@
 
 pub mod explain;
 pub mod plan;
+pub mod run;
 pub mod validate;
 
 use crate::cli::{Cli, Command, SchemaKind};
@@ -44,7 +45,7 @@ impl CommandError {
 pub fn run(cli: Cli) -> Result<Exit, CommandError> {
     match cli.command {
         Command::Plan(args) => plan::plan(&args),
-        Command::Run(args) => plan::run(&args),
+        Command::Run(args) => run::run(&args),
         Command::Validate(args) => Ok(validate::validate(&args)),
         Command::Schema(args) => {
             let schema = match args.kind {

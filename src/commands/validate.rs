@@ -2,7 +2,7 @@
 
 use super::Exit;
 use crate::cli::{OutputFormat, ValidateArgs};
-use crate::playbook::{self, Diagnostic, Validated};
+use crate::playbook::{Diagnostic, Validated};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -37,7 +37,7 @@ pub fn validate(args: &ValidateArgs) -> Exit {
         })
         .collect();
     let (validated, problems) = if missing.is_empty() {
-        match playbook::load_with_configs(&args.paths) {
+        match crate::config::load_with_playbooks(&args.paths) {
             Ok(v) => {
                 let warnings = v.warnings.clone();
                 (v, warnings)

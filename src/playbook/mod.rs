@@ -78,7 +78,7 @@ pub struct Validated {
 /// together. Warnings (valid values that look wrong) are logged.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
     let mut warnings = Vec::new();
-    let result = load_documents(paths, false, &mut warnings);
+    let result = load_documents(paths, &[], &mut warnings);
     for w in &warnings {
         tracing::warn!(
             file = %w.file,
@@ -92,11 +92,22 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
     result.map(|v| v.playbooks)
 }
 
-/// Like [`load`], but runner configs (`kind: RunnerConfig`) among the files are checked too,
-/// for `rounds validate`; warnings are returned with the result (and with the errors).
-pub fn load_with_configs(paths: &[PathBuf]) -> Result<Validated, Vec<Diagnostic>> {
+/// Checks a document of another kind found among playbooks (the runner config, for
+/// `rounds validate`): its `kind` and how to check it. (Given by the caller, so playbooks
+/// need not know the runner config.)
+pub type OtherKind<'a> = (
+    &'a str,
+    &'a dyn Fn(&Source, &tree::Node) -> Result<(), Vec<Diagnostic>>,
+);
+
+/// Like [`load`], but documents of the `others` kinds among the files are checked too, for
+/// `rounds validate`; warnings are returned with the result (and with the errors).
+pub fn load_with_others(
+    paths: &[PathBuf],
+    others: &[OtherKind],
+) -> Result<Validated, Vec<Diagnostic>> {
     let mut warnings = Vec::new();
-    match load_documents(paths, true, &mut warnings) {
+    match load_documents(paths, others, &mut warnings) {
         Ok(mut v) => {
             v.warnings = warnings;
             Ok(v)
@@ -111,7 +122,7 @@ pub fn load_with_configs(paths: &[PathBuf]) -> Result<Validated, Vec<Diagnostic>
 
 fn load_documents(
     paths: &[PathBuf],
-    accept_configs: bool,
+    others: &[OtherKind],
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Validated, Vec<Diagnostic>> {
     let schema = schema();
@@ -160,10 +171,10 @@ fn load_documents(
             }
             for doc in docs {
                 let kind = doc.get("kind").map(|k| k.to_json());
-                if accept_configs && kind.as_ref().and_then(|k| k.as_str()) == Some("RunnerConfig")
-                {
-                    match crate::config::check_document(&source, &doc) {
-                        Ok(_) => validated.configs.push(source.file.clone()),
+                let kind = kind.as_ref().and_then(|k| k.as_str());
+                if let Some((_, check)) = others.iter().find(|(k, _)| Some(*k) == kind) {
+                    match check(&source, &doc) {
+                        Ok(()) => validated.configs.push(source.file.clone()),
                         Err(mut d) => problems.append(&mut d),
                     }
                     continue;

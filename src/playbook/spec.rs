@@ -1,6 +1,6 @@
 //! The playbook document: `apiVersion: rounds.dev/v1alpha1`, `kind: Playbook`.
 
-use super::values::{CronSchedule, Duration, Glob, IntOrPercent, LabelSelector};
+use super::values::{CronSchedule, Duration, Glob, IntOrPercent, LabelSelector, TimeZoneName};
 use crate::detect::Detector;
 use crate::plan::Action;
 use schemars::JsonSchema;
@@ -140,6 +140,9 @@ pub struct Window {
     pub schedule: CronSchedule,
     /// How long it stays open.
     pub duration: Duration,
+    /// The time zone the schedule is read in (IANA name); default UTC.
+    #[serde(default)]
+    pub time_zone: Option<TimeZoneName>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -46,18 +46,24 @@ pub fn render(r: &RoundReport) -> String {
                 .filter(|a| a.playbook == p.name && a.findings.first() == Some(&f.fingerprint))
             {
                 let _ = write!(out, "    {} {}: {}", a.status.as_str(), a.action, a.summary);
-                if a.status == ActionStatus::Skipped {
-                    let _ = write!(
-                        out,
-                        " [{}: {}]",
-                        a.guard.unwrap_or("guard"),
-                        a.reason.as_deref().unwrap_or("")
-                    );
+                match a.status {
+                    ActionStatus::Skipped => {
+                        let _ = write!(
+                            out,
+                            " [{}: {}]",
+                            a.guard.map_or("guard", |g| g.name()),
+                            a.reason.as_deref().unwrap_or("")
+                        );
+                    }
+                    ActionStatus::Failed => {
+                        let _ = write!(out, " [{}]", a.reason.as_deref().unwrap_or(""));
+                    }
+                    _ => {}
                 }
                 let _ = writeln!(out);
                 if let Some(req) = &a.patch {
-                    let _ = writeln!(out, "      {} {}", req.method, req.path);
-                    if let Some(body) = &req.body {
+                    let _ = writeln!(out, "      {} {}", req.method(), req.path());
+                    if let Some(body) = req.body() {
                         let _ = writeln!(out, "      {body}");
                     }
                 }

@@ -1,6 +1,7 @@
 //! Turns a stream of objects into findings: every due playbook's detector looks at each object
 //! once as it arrives; afterwards scope, owners, thresholds and fingerprints are applied.
 
+use super::context::NodeCounts;
 use crate::detect::{DetectContext, Detection, Finding, Reads};
 use crate::inventory::{Index, owners};
 use crate::objects::{Decoded, Object, WorkloadKind};
@@ -16,6 +17,7 @@ pub struct Collected {
     pub index: Index,
     pub notes: Vec<String>,
     pub objects: usize,
+    pub nodes: NodeCounts,
 }
 
 pub struct Collector<'a> {
@@ -26,6 +28,7 @@ pub struct Collector<'a> {
     ignored: BTreeMap<String, usize>,
     detector_notes: Vec<String>,
     pub objects: usize,
+    nodes: NodeCounts,
 }
 
 impl<'a> Collector<'a> {
@@ -38,6 +41,7 @@ impl<'a> Collector<'a> {
             ignored: BTreeMap::new(),
             detector_notes: Vec::new(),
             objects: 0,
+            nodes: NodeCounts::default(),
         }
     }
 
@@ -61,6 +65,12 @@ impl<'a> Collector<'a> {
             }
         };
         self.objects += 1;
+        if let Object::Node(n) = &object {
+            self.nodes.total += 1;
+            if n.spec.unschedulable {
+                self.nodes.unschedulable += 1;
+            }
+        }
         let reads = match &object {
             Object::Pod(_) => Some(Reads::Pods),
             Object::Node(_) => Some(Reads::Nodes),
@@ -110,9 +120,8 @@ impl<'a> Collector<'a> {
             if d.target.kind == crate::detect::TargetKind::PersistentVolumeClaim {
                 wanted.claims.insert((ns.to_owned(), d.target.name.clone()));
             }
-            if scope.namespace_selector.is_some() {
-                wanted.namespaces.insert(ns.to_owned());
-            }
+            // Every finding's namespace: for namespaceSelector, and for opt-out annotations.
+            wanted.namespaces.insert(ns.to_owned());
         }
         wanted
     }
@@ -182,6 +191,8 @@ impl<'a> Collector<'a> {
                     evidence: d.evidence,
                     message: d.message,
                     context: Default::default(),
+                    labels: labels.clone(),
+                    facts: d.facts,
                 },
                 d.occurrences,
             ));
@@ -217,6 +228,7 @@ impl<'a> Collector<'a> {
             index: self.index,
             notes,
             objects: self.objects,
+            nodes: self.nodes,
         }
     }
 }
