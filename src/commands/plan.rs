@@ -68,6 +68,8 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
             }
         }
     })?;
+    let mut report = report;
+    crate::notify::redact::redact_report(&runner.notifications.redact, &mut report);
     print_report(&report, args.output)?;
     let exit = exit_of(&report);
     crate::job::log::report(&report, exit as u8);
