@@ -106,6 +106,9 @@ fn round(
         let (report, lost) = runtime.block_on(async {
             let mut report = super::plan::snapshot_round(&config).await?;
             let mut log = crate::notify::NotificationLog::default();
+            if !runner.notifications.channels.is_empty() {
+                report.notes.push(crate::notify::no_ledger_note());
+            }
             let lost = crate::notify::notify_report(
                 &runner.notifications,
                 &ready,

@@ -294,6 +294,11 @@ pub async fn stage(
     out
 }
 
+/// The note for a snapshot round that notifies: it has no ledger to keep the log in.
+pub fn no_ledger_note() -> String {
+    "a snapshot round has no ledger: notifications were sent as if for the first time, and nothing is remembered for repeats or resolves (a --ledger file is read for guards only)".into()
+}
+
 /// The note for a round whose ledger could not be read: notifications still go out, without
 /// the memory of what was sent before.
 pub fn ledger_unreadable_note(reason: &str) -> String {

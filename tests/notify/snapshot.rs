@@ -461,6 +461,8 @@ pub fn email_is_delivered_by_a_real_smtp_server_with_starttls_and_auth_required(
     let r = run_round(ctx, &snapshot, &playbook(dir.path(), "critical"), &config);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(entry(&notifications(&r), "mail")["status"], "sent");
+    let notes = r.report.as_ref().expect("report")["notes"].to_string();
+    assert!(notes.contains("a snapshot round has no ledger"), "{notes}");
     // The server requires AUTH over TLS: a stored mail means the password from the file worked.
     ctx.used(SMTP_PASSWORD);
     let raw = smtp
@@ -506,6 +508,7 @@ pub fn email_is_delivered_by_a_real_smtp_server_with_starttls_and_auth_required(
         (Some("failed"), Some(1)),
         "{e}"
     );
+    assert_eq!(e["reason"], "new", "no ledger, so sent again as new: {e}");
     assert!(
         e["error"].as_str().is_some_and(|m| m.contains("535")),
         "the server's answer, at once (not a timeout): {e}"
