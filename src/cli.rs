@@ -81,10 +81,11 @@ pub struct RoundArgs {
     /// Objects per list page against the API.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub page_size: u32,
-    /// Everything the round asks of the API must finish within this (keep it below the Job's
-    /// activeDeadlineSeconds).
-    #[arg(long, default_value = "4m", value_parser = parse_duration)]
-    pub deadline: std::time::Duration,
+    /// The round's deadline: no action starts after it (default: the runner config's
+    /// `job.deadline`, 200s). Notifications, the ledger and the report then get
+    /// `job.flushTimeout` (25s); keep both below the Job's activeDeadlineSeconds.
+    #[arg(long, value_parser = parse_duration)]
+    pub deadline: Option<std::time::Duration>,
     /// Prometheus base URL for detectors with `source: prometheus` (overrides the config).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,

@@ -249,18 +249,36 @@ fn the_cronjob_cannot_pile_up_rounds() {
             active < interval,
             "{k}: activeDeadlineSeconds {active} is not shorter than the schedule interval {interval}s"
         );
-        // The round's own deadline plus the grace period for SIGTERM fit in the Job's.
+        // The round's own deadline and its flush fit in the Job's; the flush after SIGTERM
+        // fits in the grace period.
         let args = pod.containers[0].args.clone().unwrap_or_default();
-        let deadline: rounds::playbook::values::Duration = arg_after(&args, "--deadline")
-            .expect("a --deadline argument")
-            .parse()
-            .expect("a duration");
+        let config = config_of(&objects);
+        let secs = |v: &Value| -> i64 {
+            let d: rounds::playbook::values::Duration =
+                v.as_str().expect("a duration").parse().expect("a duration");
+            d.0.as_secs() as i64
+        };
+        assert!(
+            arg_after(&args, "--deadline").is_none(),
+            "{k}: the runner config sets the deadline"
+        );
+        let deadline = secs(&config["job"]["deadline"]);
+        let flush = secs(&config["job"]["flushTimeout"]);
         let grace = pod
             .termination_grace_period_seconds
             .expect("a grace period");
         assert!(
-            deadline.0.as_secs() as i64 + grace <= active,
-            "{k}: --deadline {deadline} + grace {grace}s > activeDeadlineSeconds {active}"
+            deadline + flush < active,
+            "{k}: job.deadline {deadline}s + flushTimeout {flush}s >= activeDeadlineSeconds {active}"
+        );
+        assert!(
+            flush < grace,
+            "{k}: flushTimeout {flush}s >= grace {grace}s"
+        );
+        // Scheduled playbooks get more than one CronJob round to run for a fire.
+        assert!(
+            secs(&config["job"]["startingDeadline"]) >= 2 * interval,
+            "{k}"
         );
         assert!(job.backoff_limit.is_some(), "{k}: backoffLimit");
         assert!(job.ttl_seconds_after_finished.is_some(), "{k}: ttl");

@@ -54,7 +54,8 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
                     ledger: &RefCell::new(ledger),
                     pause: &pause,
                     instance: "rounds",
-                    stop: &crate::job::stop::Stop::new(started, config.deadline),
+                    stop: &crate::job::stop::Stop::new(started, config.deadline)
+                        .with_flush(config.flush_timeout),
                     notes,
                 };
                 let report = round::finish(finish, inventory).await;
@@ -97,7 +98,8 @@ pub(super) async fn snapshot_round(config: &RoundConfig) -> Result<RoundReport, 
         ledger: &RefCell::new(ledger),
         pause: &pause,
         instance: "rounds",
-        stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline),
+        stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline)
+            .with_flush(config.flush_timeout),
         notes: Vec::new(),
     };
     Ok(round::finish(finish, inventory).await)
@@ -167,13 +169,17 @@ pub(super) fn build(
         None => Utc::now(),
     };
     crate::job::log::set_run_id(&round::run_id_of(now, &playbooks));
+    let deadline = args.deadline.unwrap_or(runner.job.deadline.0);
+    // A short round (a manual run with --deadline 10s) gets a short flush too.
+    let flush_timeout = runner.job.flush_timeout.0.min(deadline / 4);
     let source = if args.snapshot.is_empty() {
         Source::Live(ConnectOptions {
             kubeconfig: args.kubeconfig.clone(),
             context: args.context.clone(),
             qps: args.qps,
             burst: args.qps.saturating_mul(2),
-            deadline: args.deadline,
+            // Requests after the stop (notifications, the ledger, the Lease) get the flush.
+            deadline: deadline + flush_timeout,
         })
     } else {
         Source::Snapshot(args.snapshot.clone())
@@ -197,7 +203,9 @@ pub(super) fn build(
         playbooks,
         mode,
         now,
-        deadline: args.deadline,
+        deadline,
+        flush_timeout,
+        schedules: crate::job::schedule::Schedules::new(runner.job.starting_deadline.chrono()),
         source,
         page_size: args.page_size,
         snapshot_limits: args.snapshot_limits(),
@@ -277,7 +285,7 @@ fn read_ledger_file(path: &std::path::Path) -> Result<Ledger, CommandError> {
 
 /// Disk usage from Prometheus, when a due playbook reads it.
 pub(super) async fn prometheus_objects(config: &RoundConfig) -> Result<Vec<Object>, CommandError> {
-    if !round::reads_of_due(&config.playbooks, config.now).contains(&Reads::PrometheusDisk) {
+    if !round::reads_of_due(config).contains(&Reads::PrometheusDisk) {
         return Ok(Vec::new());
     }
     let Some((url, timeout)) = &config.prometheus else {

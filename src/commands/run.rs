@@ -13,7 +13,7 @@ use crate::execute::reconcile;
 use crate::ledger::{LedgerState, LedgerStore, lease};
 use crate::round::{self, Finish, Mode, Source};
 use std::cell::RefCell;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
     let snapshot = !args.round.snapshot.is_empty();
@@ -69,19 +69,20 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
         crate::job::log::report(&report, exit as u8);
         return Ok(exit);
     };
-    let stop = crate::job::stop::Stop::new(started, config.deadline);
+    let stop =
+        crate::job::stop::Stop::new(started, config.deadline).with_flush(config.flush_timeout);
     let (report, failed) = runtime.block_on(async {
         // SIGTERM (the Job's deadline, a drain) stops new actions; the round still records
         // what it did, notifies, saves the ledger and reports.
         tokio::spawn(stop.clone().watch_signals());
         let api = connect(&opts).await?;
         settle_namespace(&mut config, &runner, &api);
-        let config = &config;
         let run_id = format!(
             "{}-{}",
             round::run_id_of(config.now, &config.playbooks),
             nonce()
         );
+        crate::job::log::set_run_id(&run_id);
         let instance = instance();
         let holder = format!("{instance}/{run_id}");
         let mut lease = lease::acquire(
@@ -93,21 +94,35 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
         )
         .await
         .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+        // The ledger first: its schedule state says which scheduled playbooks are due.
+        let mut notes = Vec::new();
+        let mut ledger = load_ledger(&api, &config, &mut notes).await;
+        if let Some(l) = ledger.ledger() {
+            config.schedules.read_ledger(l);
+        }
+        let config = &config;
         let result = async {
             let extra = prometheus_objects(config).await?;
-            let mut notes = Vec::new();
-            let mut ledger = load_ledger(&api, config, &mut notes).await;
             if let LedgerState::Live(stored) = &mut ledger {
                 notes.extend(reconcile::reconcile(&api, &mut stored.ledger, &run_id).await);
             }
             let pause = read_pause(&api, config).await;
-            let inventory = round::inventory_live(config, &api, &extra)
-                .await
-                .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+            // The inventory changes nothing, so a stop in the middle of it ends the round.
+            let inventory = tokio::select! {
+                inventory = round::inventory_live(config, &api, &extra) => {
+                    inventory.map_err(|e| CommandError::CouldNotRun(e.to_string()))?
+                }
+                why = stop.wait() => {
+                    return Err(CommandError::CouldNotRun(format!(
+                        "{} before the inventory was complete; nothing was changed",
+                        why.describe(config.deadline)
+                    )));
+                }
+            };
             if let Err(e) = lease.renew_if_due(&api).await {
                 return Err(CommandError::CouldNotRun(e.to_string()));
             }
-            let ledger = RefCell::new(ledger);
+            let ledger = RefCell::new(std::mem::replace(&mut ledger, LedgerState::Absent));
             let finish = Finish {
                 config,
                 run_id: &run_id,
@@ -140,7 +155,8 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
                 &mut report,
                 &config.playbooks,
                 config.mode,
-                started + config.deadline,
+                // The ledger is saved after the notifications: keep it some of the flush.
+                stop.flush_deadline() - (config.flush_timeout / 4).min(Duration::from_secs(5)),
                 log,
             )
             .await;
@@ -160,14 +176,21 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
                     let store =
                         LedgerStore::new(&api, &config.namespace, &config.ledger_name)
                             .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
-                    match store.save(stored).await {
+                    // Within the flush: the kubelet kills the pod at the end of its grace period.
+                    let saved = tokio::time::timeout(stop.flush_remaining(), store.save(stored))
+                        .await
+                        .map_err(|_| {
+                            "cannot save the ledger: the round's flush time ran out".to_owned()
+                        })
+                        .and_then(|r| r.map_err(|e| e.to_string()));
+                    match saved {
                         Ok(saved) if saved.merged > 0 => report.notes.push(format!(
                             "the ledger changed while this round ran; {} conflict(s) merged, no entry lost",
                             saved.merged
                         )),
                         Ok(_) => {}
                         Err(e) => {
-                            report.notes.push(format!("{e}"));
+                            report.notes.push(e);
                             failed = true;
                         }
                     }

@@ -24,8 +24,9 @@ pub enum LogFormat {
 }
 
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
-/// One process makes one round, so its run id is the process's.
-static RUN_ID: OnceLock<String> = OnceLock::new();
+/// One process makes one round, so its run id is the process's (set again once the round
+/// knows its final id, e.g. with the nonce a live round adds).
+static RUN_ID: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
 
 fn format() -> LogFormat {
     FORMAT.get().copied().unwrap_or_default()
@@ -48,11 +49,13 @@ pub fn init(format: LogFormat) {
 
 /// Sets the run id that every following line carries (the report's `runId`).
 pub fn set_run_id(id: &str) {
-    let _ = RUN_ID.set(id.to_owned());
+    if let Ok(mut r) = RUN_ID.write() {
+        *r = Some(id.to_owned());
+    }
 }
 
-pub fn run_id() -> Option<&'static str> {
-    RUN_ID.get().map(String::as_str)
+pub fn run_id() -> Option<String> {
+    RUN_ID.read().ok().and_then(|r| r.clone())
 }
 
 /// The fields every JSON line starts with.

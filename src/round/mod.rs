@@ -30,8 +30,9 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 /// What the playbooks due at `now` read, so the caller can prepare sources (Prometheus).
-pub fn reads_of_due(playbooks: &[Loaded], now: DateTime<Utc>) -> BTreeSet<Reads> {
-    let due = due(playbooks, now);
+pub fn reads_of_due(config: &RoundConfig) -> BTreeSet<Reads> {
+    let playbooks = &config.playbooks;
+    let (due, _) = config.schedules.due(playbooks, config.now);
     active(playbooks, &due)
         .iter()
         .map(|p| p.playbook.spec.detect.imp().reads())
@@ -53,7 +54,7 @@ pub fn inventory_snapshot(
     extra: &[Object],
 ) -> Result<Inventory, SnapshotError> {
     let playbooks = &config.playbooks;
-    let due = due(playbooks, config.now);
+    let (due, schedule_notes) = config.schedules.due(playbooks, config.now);
     let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now });
     let read_notes = snapshot::read(paths, config.snapshot_limits, &mut |d| collector.accept(d))?;
     collector.accept_all(extra);
@@ -63,7 +64,9 @@ pub fn inventory_snapshot(
         .collect::<Vec<_>>()
         .join(", ");
     let mut collected = collector.finish();
-    collected.notes.splice(0..0, read_notes);
+    collected
+        .notes
+        .splice(0..0, schedule_notes.into_iter().chain(read_notes));
     evidence::from_index(&mut collected.findings, playbooks, &collected.index);
     Ok(Inventory {
         due,
@@ -79,7 +82,7 @@ pub async fn inventory_live(
     extra: &[Object],
 ) -> Result<Inventory, LiveError> {
     let playbooks = &config.playbooks;
-    let due = due(playbooks, config.now);
+    let (due, schedule_notes) = config.schedules.due(playbooks, config.now);
     let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now });
     let reads = collector.reads();
     let mut collections: BTreeSet<Collection> = reads
@@ -100,7 +103,7 @@ pub async fn inventory_live(
         })
         .await?;
     }
-    let mut notes = Vec::new();
+    let mut notes = schedule_notes;
     if wants_summaries {
         live::stats_summaries(api, &nodes, &mut |d| collector.accept(d), &mut notes).await?;
     }
@@ -117,19 +120,6 @@ pub async fn inventory_live(
         collected,
         source,
     })
-}
-
-fn due(playbooks: &[Loaded], now: DateTime<Utc>) -> Vec<bool> {
-    playbooks
-        .iter()
-        .map(|p| {
-            p.playbook
-                .spec
-                .schedule
-                .as_ref()
-                .is_none_or(|s| s.fires_in_minute_of(now))
-        })
-        .collect()
 }
 
 fn active<'a>(playbooks: &'a [Loaded], due: &[bool]) -> Vec<&'a Loaded> {
@@ -430,7 +420,9 @@ pub fn plan_snapshot(
         playbooks: playbooks.to_vec(),
         mode: opts.mode,
         now: opts.now,
-        deadline: std::time::Duration::from_secs(240),
+        deadline: defaults.job.deadline.0,
+        flush_timeout: defaults.job.flush_timeout.0,
+        schedules: crate::job::schedule::Schedules::new(defaults.job.starting_deadline.chrono()),
         source: Source::Snapshot(opts.snapshot.clone()),
         page_size: opts.page_size,
         snapshot_limits: opts.snapshot_limits,
