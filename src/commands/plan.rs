@@ -171,7 +171,7 @@ pub(super) fn build(
     crate::job::log::set_run_id(&round::run_id_of(now, &playbooks));
     let deadline = args.deadline.unwrap_or(runner.job.deadline.0);
     // A short round (a manual run with --deadline 10s) gets a short flush too.
-    let flush_timeout = runner.job.flush_timeout.0.min(deadline / 4);
+    let flush_timeout = runner.job.flush_timeout.0.min(deadline);
     let source = if args.snapshot.is_empty() {
         Source::Live(ConnectOptions {
             kubeconfig: args.kubeconfig.clone(),

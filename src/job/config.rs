@@ -15,7 +15,7 @@ pub struct JobConfig {
     pub deadline: Duration,
     /// Time for notifications, the ledger and the report once the round stopped acting (at its
     /// deadline or on SIGTERM); keep it below the pod's terminationGracePeriodSeconds. At most
-    /// a quarter of the deadline is used, so a short manual round also flushes quickly.
+    /// the deadline itself is used, so a short manual round also flushes quickly.
     #[serde(default = "default_flush")]
     pub flush_timeout: Duration,
     /// A playbook with a `schedule` runs for a fire at most this late (a CronJob's
