@@ -178,8 +178,9 @@ pub(super) fn build(
             context: args.context.clone(),
             qps: args.qps,
             burst: args.qps.saturating_mul(2),
-            // Requests after the stop (notifications, the ledger, the Lease) get the flush.
-            deadline: deadline + flush_timeout,
+            deadline,
+            // Writes after the stop (the action in flight, the ledger, the Lease) get the flush.
+            flush: flush_timeout,
         })
     } else {
         Source::Snapshot(args.snapshot.clone())
@@ -199,6 +200,8 @@ pub(super) fn build(
         .as_ref()
         .and_then(|p| p.timeout)
         .map_or(Duration::from_secs(10), |d| d.0);
+    let shard =
+        crate::shard::Shard::from_env().map_err(|e| CommandError::Invalid(e.to_string()))?;
     let config = RoundConfig {
         playbooks,
         mode,
@@ -206,6 +209,7 @@ pub(super) fn build(
         deadline,
         flush_timeout,
         schedules: crate::job::schedule::Schedules::new(runner.job.starting_deadline.chrono()),
+        shard,
         source,
         page_size: args.page_size,
         snapshot_limits: args.snapshot_limits(),
@@ -217,7 +221,12 @@ pub(super) fn build(
         protected_namespaces: runner.protected_namespaces.clone(),
         guards: runner.guards.clone(),
         ledger_name: "rounds-ledger".into(),
-        lease_name: "rounds".into(),
+        // Shards run at once, each holding its own lease; they share the ledger (merged).
+        lease_name: if shard.is_whole() {
+            "rounds".into()
+        } else {
+            format!("rounds-shard-{}", shard.index)
+        },
         ledger_file: args.ledger.clone(),
         prometheus: prometheus_url.map(|u| (u, timeout)),
     };

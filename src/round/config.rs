@@ -37,6 +37,8 @@ pub struct RoundConfig {
     /// When scheduled playbooks are due: how late a fire may still run, and when each
     /// playbook last succeeded (from the ledger).
     pub schedules: crate::job::schedule::Schedules,
+    /// The part of the cluster this runner looks after (an Indexed Job's pod), or all of it.
+    pub shard: crate::shard::Shard,
     pub source: Source,
     pub page_size: u32,
     /// Bounds of reading a snapshot (object and token sizes).

@@ -55,14 +55,16 @@ pub fn inventory_snapshot(
 ) -> Result<Inventory, SnapshotError> {
     let playbooks = &config.playbooks;
     let (due, schedule_notes) = config.schedules.due(playbooks, config.now);
-    let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now });
+    let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now })
+        .with_shard(config.shard);
     let read_notes = snapshot::read(paths, config.snapshot_limits, &mut |d| collector.accept(d))?;
     collector.accept_all(extra);
     let source = paths
         .iter()
         .map(|p| format!("snapshot {}", p.display()))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+        + &shard_suffix(config.shard);
     let mut collected = collector.finish();
     collected
         .notes
@@ -83,7 +85,8 @@ pub async fn inventory_live(
 ) -> Result<Inventory, LiveError> {
     let playbooks = &config.playbooks;
     let (due, schedule_notes) = config.schedules.due(playbooks, config.now);
-    let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now });
+    let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now })
+        .with_shard(config.shard);
     let reads = collector.reads();
     let mut collections: BTreeSet<Collection> = reads
         .iter()
@@ -96,7 +99,11 @@ pub async fn inventory_live(
     let mut nodes = Vec::new();
     for c in collections {
         live::list_all(api, c, config.page_size, &mut |d| {
-            if wants_summaries && let Decoded::Object(Object::Node(n)) = &d {
+            // Only this shard's nodes: their kubelet summaries are the costly requests.
+            if wants_summaries
+                && let Decoded::Object(Object::Node(n)) = &d
+                && config.shard.owns_node(&n.metadata.name)
+            {
                 nodes.push(n.metadata.name.clone());
             }
             collector.accept(d);
@@ -110,7 +117,7 @@ pub async fn inventory_live(
     collector.accept_all(extra);
     let wanted = collector.wanted();
     live::resolve(api, &mut collector.index, wanted).await?;
-    let source = format!("cluster {}", api.url());
+    let source = format!("cluster {}{}", api.url(), shard_suffix(config.shard));
     let mut collected = collector.finish();
     evidence::fetch(api, &mut collected.findings, playbooks, &mut notes).await;
     notes.append(&mut collected.notes);
@@ -120,6 +127,15 @@ pub async fn inventory_live(
         collected,
         source,
     })
+}
+
+/// ` (shard 1 of 4)` for a sharded round's source.
+fn shard_suffix(shard: crate::shard::Shard) -> String {
+    if shard.is_whole() {
+        String::new()
+    } else {
+        format!(" ({})", shard.describe())
+    }
 }
 
 fn active<'a>(playbooks: &'a [Loaded], due: &[bool]) -> Vec<&'a Loaded> {
@@ -423,6 +439,7 @@ pub fn plan_snapshot(
         deadline: defaults.job.deadline.0,
         flush_timeout: defaults.job.flush_timeout.0,
         schedules: crate::job::schedule::Schedules::new(defaults.job.starting_deadline.chrono()),
+        shard: crate::shard::Shard::WHOLE,
         source: Source::Snapshot(opts.snapshot.clone()),
         page_size: opts.page_size,
         snapshot_limits: opts.snapshot_limits,
