@@ -42,6 +42,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the JSON Schema of playbooks (or of the runner config).
     Schema(SchemaArgs),
+    /// Check that rounds can run here: config, API, every needed permission (with the RBAC rule
+    /// to add), rounds' namespace, secrets and channels. Exit 0 only when all is well.
+    Doctor(DoctorArgs),
     /// Explain a detector or an action; without a name, list them all.
     Explain(ExplainArgs),
 }
@@ -137,6 +140,18 @@ pub struct RunArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub round: RoundArgs,
+    /// Check what `rounds run --apply` needs (default: the runner config's mode).
+    #[arg(long)]
+    pub apply: bool,
+    /// How long each notification channel may take to accept a connection.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub channel_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
