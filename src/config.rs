@@ -46,6 +46,9 @@ pub struct RunnerConfig {
     /// The round's deadline in its Job, and how late scheduled playbooks may still run.
     #[serde(default)]
     pub job: crate::job::config::JobConfig,
+    /// rounds' own metrics (a Pushgateway to push to at the end of every round).
+    #[serde(default)]
+    pub metrics: Option<crate::metrics::config::MetricsConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -88,6 +91,7 @@ impl Default for RunnerConfig {
             prometheus: None,
             notifications: Default::default(),
             job: Default::default(),
+            metrics: None,
         }
     }
 }
@@ -126,7 +130,12 @@ pub fn check_document(
     };
     let result = check_unmasked(source, doc, place);
     // Values under notifications.channels may be secrets written inline: never print them.
-    result.map_err(|ds| ds.into_iter().map(crate::notify::config::mask).collect())
+    result.map_err(|ds| {
+        ds.into_iter()
+            .map(crate::notify::config::mask)
+            .map(crate::metrics::config::mask)
+            .collect()
+    })
 }
 
 fn check_unmasked(
@@ -142,6 +151,7 @@ fn check_unmasked(
         Ok(config) => {
             let mut problems = refused;
             problems.extend(config.notifications.problems().into_iter().map(&place));
+            problems.extend(config.metrics.iter().flat_map(|m| m.problems()).map(&place));
             if problems.is_empty() {
                 Ok(config)
             } else {

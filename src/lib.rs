@@ -15,6 +15,7 @@ pub mod guard;
 pub mod inventory;
 pub mod job;
 pub mod ledger;
+pub mod metrics;
 pub mod notify;
 pub mod objects;
 pub mod plan;

@@ -127,11 +127,19 @@ async fn run(mut cmd: std::process::Command, server: &TestApiServer) -> Ran {
     }
 }
 
-/// The report without what differs between two servers: the URL's port.
+/// The report without what differs between two rounds on two servers: the URL's port, and the
+/// run id's per-process nonce (wherever the run id appears, e.g. in planned annotations).
 fn normalized(report: &Value) -> Value {
     let mut r = report.clone();
     r["source"] = Value::from("cluster");
-    r
+    // A `rounds run` id ends in a per-process nonce (two rounds started in the same second are
+    // told apart); it shows wherever the run is named (the audit annotation in each patch).
+    let id = r["runId"].as_str().unwrap_or_default().to_owned();
+    if id.is_empty() {
+        return r;
+    }
+    let text = r.to_string().replace(&id, "RUN-ID");
+    serde_json::from_str(&text).unwrap_or(r)
 }
 
 fn only_service_account_requests(server: &TestApiServer) {
@@ -143,7 +151,17 @@ fn only_service_account_requests(server: &TestApiServer) {
             Some("system:serviceaccount:rounds:rounds"),
             "{r:?}"
         );
-        assert!(r.status < 400, "RBAC of the observe overlay refused {r:?}");
+        // rounds' own state that does not exist yet (a missing lease, ledger or pause switch
+        // is made or read as empty), and dry runs of the changes read-only RBAC refuses (each is
+        // reported as skipped by `forbidden`, naming what to grant) are the expected answers.
+        let own = r.path.starts_with("/api/v1/namespaces/rounds/configmaps/")
+            || r.path
+                .starts_with("/apis/coordination.k8s.io/v1/namespaces/rounds/leases/");
+        let refused_dry_run = r.status == 403 && r.query.contains("dryRun=All");
+        assert!(
+            r.status < 400 || (own && r.status == 404) || refused_dry_run,
+            "RBAC of the observe overlay refused {r:?}"
+        );
     }
 }
 

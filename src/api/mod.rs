@@ -71,6 +71,7 @@ pub struct Api {
     /// the ledger and the Lease once the round stopped acting. Reads end at the deadline.
     flush: Duration,
     log: Mutex<Vec<Made>>,
+    retries: std::sync::atomic::AtomicU64,
 }
 
 /// Which failures a request retries.
@@ -129,6 +130,7 @@ impl Api {
             deadline,
             flush: Duration::ZERO,
             log: Mutex::new(Vec::new()),
+            retries: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -167,6 +169,11 @@ impl Api {
     /// Every request made so far.
     pub fn requests(&self) -> Vec<Made> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// How many requests were retried (for rounds' metrics).
+    pub fn retries(&self) -> u64 {
+        self.retries.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn remaining(&self) -> Duration {
@@ -249,6 +256,10 @@ impl Api {
         let mut backoff = FIRST_BACKOFF;
         let mut last = String::new();
         for attempt in 1..=MAX_ATTEMPTS {
+            if attempt > 1 {
+                self.retries
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             let deadline_hit = |last: &str| ApiError::Deadline {
                 what: what.clone(),
                 deadline: budget,

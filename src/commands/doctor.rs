@@ -322,7 +322,7 @@ pub fn doctor(args: &DoctorArgs) -> Result<Exit, CommandError> {
         ));
     }
     let apply = args.apply;
-    let (mut config, runner) = build(&args.round, |r| {
+    let (mut config, runner) = build(&args.round, false, |r| {
         Ok(if apply { Mode::Apply } else { r.mode })
     })?;
     let mut checks = vec![Check::ok(

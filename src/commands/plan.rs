@@ -24,7 +24,7 @@ const DEFAULT_PLAYBOOKS: &str = "/etc/rounds/playbooks";
 pub const DEFAULT_NAMESPACE: &str = "rounds";
 
 pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
-    let (mut config, runner) = build(args, |_| Ok(Mode::Plan))?;
+    let (mut config, runner) = build(args, false, |_| Ok(Mode::Plan))?;
     let runtime = runtime()?;
     let started = Instant::now();
     let report = runtime.block_on(async {
@@ -40,7 +40,6 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
             (Source::Snapshot(_), _) => snapshot_round(config).await,
             (Source::Live(_), Some(api)) => {
                 let extra = prometheus_objects(config).await?;
-                let run_id = round::run_id_of(config.now, &config.playbooks);
                 let mut notes = Vec::new();
                 let ledger = load_ledger(api, config, &mut notes).await;
                 let pause = read_pause(api, config).await;
@@ -49,7 +48,7 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
                     .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
                 let finish = Finish {
                     config,
-                    run_id: &run_id,
+                    run_id: &config.run_id,
                     api: Some(api),
                     ledger: &RefCell::new(ledger),
                     pause: &pause,
@@ -82,7 +81,6 @@ pub(super) async fn snapshot_round(config: &RoundConfig) -> Result<RoundReport, 
         return Err(CommandError::Invalid("not a snapshot round".into()));
     };
     let extra = prometheus_objects(config).await?;
-    let run_id = round::run_id_of(config.now, &config.playbooks);
     let inventory = round::inventory_snapshot(config, paths, &extra)
         .map_err(|e| CommandError::Invalid(e.to_string()))?;
     let ledger = match &config.ledger_file {
@@ -93,7 +91,7 @@ pub(super) async fn snapshot_round(config: &RoundConfig) -> Result<RoundReport, 
         Pause::NotRead("not checked: a snapshot round does not read the pause ConfigMap".into());
     let finish = Finish {
         config,
-        run_id: &run_id,
+        run_id: &config.run_id,
         api: None,
         ledger: &RefCell::new(ledger),
         pause: &pause,
@@ -125,6 +123,7 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
 /// the mode from the runner config.
 pub(super) fn build(
     args: &RoundArgs,
+    unique_run_id: bool,
     mode: impl FnOnce(&RunnerConfig) -> Result<Mode, CommandError>,
 ) -> Result<(RoundConfig, RunnerConfig), CommandError> {
     let runner = match &args.config {
@@ -168,7 +167,14 @@ pub(super) fn build(
             .to_utc(),
         None => Utc::now(),
     };
-    crate::job::log::set_run_id(&round::run_id_of(now, &playbooks));
+    // A plan's id is reproducible; a live `rounds run` adds a nonce, so two rounds started in
+    // the same second (or a rerun with the same --now) are told apart in the ledger and Lease.
+    let run_id = if unique_run_id && args.snapshot.is_empty() {
+        format!("{}-{}", round::run_id_of(now, &playbooks), nonce())
+    } else {
+        round::run_id_of(now, &playbooks)
+    };
+    crate::job::log::set_run_id(&run_id);
     let deadline = args.deadline.unwrap_or(runner.job.deadline.0);
     // A short round (a manual run with --deadline 10s) gets a short flush too.
     let flush_timeout = runner.job.flush_timeout.0.min(deadline);
@@ -203,6 +209,7 @@ pub(super) fn build(
     let shard =
         crate::shard::Shard::from_env().map_err(|e| CommandError::Invalid(e.to_string()))?;
     let config = RoundConfig {
+        run_id,
         playbooks,
         mode,
         now,
@@ -340,4 +347,18 @@ fn invalid_input(diagnostics: &[Diagnostic]) -> CommandError {
         crate::job::log::diagnostic(d);
     }
     CommandError::Invalid(format!("{} error(s); nothing was done", diagnostics.len()))
+}
+
+/// A few random hex digits (a process's own), so ids made in the same second differ.
+fn nonce() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    format!("{:06x}", h.finish() & 0xff_ffff)
 }

@@ -11,13 +11,63 @@ use super::{CommandError, Exit};
 use crate::cli::RunArgs;
 use crate::execute::reconcile;
 use crate::ledger::{LedgerState, LedgerStore, lease};
+use crate::metrics::{ApiStats, RunMetrics};
 use crate::round::{self, Finish, Mode, Source};
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
+    // rounds' metrics are pushed at the end of every round, however it ended: the hook is made
+    // first (the gateway's secrets read once), so a round stopped by bad playbooks is pushed too.
+    let metrics = start_metrics(args)?;
+    let runtime = runtime()?;
+    let mut api = ApiStats::default();
+    let (mut report, result) = match round(args, &runtime, &mut api) {
+        Ok((report, exit)) => (Some(report), Ok(exit)),
+        Err(e) => (None, Err(e)),
+    };
+    let code = match &result {
+        Ok(exit) => *exit as u8,
+        Err(e) => e.exit() as u8,
+    };
+    let mode = report
+        .as_ref()
+        .map_or(if args.apply { "apply" } else { "dry-run" }, |r| r.mode);
+    // The ledger keeps per-playbook successes, not the round's: the gateway's group is read back.
+    let code = runtime.block_on(metrics.finish(report.as_mut(), mode, code, api, None));
+    result?;
+    if let Some(report) = &report {
+        print_report(report, args.round.output)?;
+        crate::job::log::report(report, code);
+    }
+    Ok(if code == 0 {
+        Exit::Done
+    } else {
+        Exit::Failures
+    })
+}
+
+/// The metrics hook from the runner config; a config that does not load is reported by the
+/// round itself (with every diagnostic), and then nothing can be pushed.
+fn start_metrics(args: &RunArgs) -> Result<RunMetrics, CommandError> {
+    let runner = match &args.round.config {
+        Some(path) => match crate::config::load(path) {
+            Ok(c) => c,
+            Err(_) => return Ok(RunMetrics::disabled()),
+        },
+        None => crate::config::RunnerConfig::default(),
+    };
+    RunMetrics::start(&runner).map_err(|e| CommandError::Invalid(e.to_string()))
+}
+
+/// The round, with its report and exit code; the API requests it made go to `stats`.
+fn round(
+    args: &RunArgs,
+    runtime: &tokio::runtime::Runtime,
+    stats: &mut ApiStats,
+) -> Result<(crate::report::RoundReport, Exit), CommandError> {
     let snapshot = !args.round.snapshot.is_empty();
-    let (mut config, runner) = build(&args.round, |runner| {
+    let (mut config, runner) = build(&args.round, true, |runner| {
         // --dry-run (ROUNDS_DRY_RUN, a manual run) wins over --apply and the config.
         let mode = if args.dry_run {
             Mode::DryRun
@@ -42,7 +92,6 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
         &config.playbooks,
     )
     .map_err(|p| CommandError::Invalid(p.join("\n")))?;
-    let runtime = runtime()?;
     let Source::Live(opts) = config.source.clone() else {
         // A snapshot round: nothing can be changed, but it notifies (without a ledger, so
         // every notification goes out as if for the first time).
@@ -61,13 +110,11 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
             .await;
             Ok::<_, CommandError>((report, lost))
         })?;
-        print_report(&report, args.round.output)?;
         let exit = match exit_of(&report) {
             Exit::Done if lost => Exit::Failures,
             other => other,
         };
-        crate::job::log::report(&report, exit as u8);
-        return Ok(exit);
+        return Ok((report, exit));
     };
     let stop =
         crate::job::stop::Stop::new(started, config.deadline).with_flush(config.flush_timeout);
@@ -76,13 +123,9 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
         // what it did, notifies, saves the ledger and reports.
         tokio::spawn(stop.clone().watch_signals());
         let api = connect(&opts).await?;
+        let outcome = async {
         settle_namespace(&mut config, &runner, &api);
-        let run_id = format!(
-            "{}-{}",
-            round::run_id_of(config.now, &config.playbooks),
-            nonce()
-        );
-        crate::job::log::set_run_id(&run_id);
+        let run_id = config.run_id.clone();
         let instance = instance();
         let holder = format!("{instance}/{run_id}");
         let mut lease = lease::acquire(
@@ -203,14 +246,16 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
             tracing::warn!(error = %e, "Could not give the lease back; it expires by itself.");
         }
         result
+        }
+        .await;
+        *stats = ApiStats::from_requests(&api.requests(), api.retries());
+        outcome
     })?;
-    print_report(&report, args.round.output)?;
     let exit = match exit_of(&report) {
         Exit::Done if failed => Exit::Failures,
         other => other,
     };
-    crate::job::log::report(&report, exit as u8);
-    Ok(exit)
+    Ok((report, exit))
 }
 
 /// Each due playbook ran now; it succeeded when none of its actions failed. (What the
@@ -247,18 +292,4 @@ fn instance() -> String {
         })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "rounds".into())
-}
-
-/// A few random hex digits, so two rounds started in the same second have different ids.
-fn nonce() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    format!("{:06x}", h.finish() & 0xff_ffff)
 }

@@ -8,7 +8,7 @@ use crate::playbook::Diagnostic;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::io::Write as _;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
@@ -24,9 +24,10 @@ pub enum LogFormat {
 }
 
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
-/// One process makes one round, so its run id is the process's (set again once the round
-/// knows its final id, e.g. with the nonce a live round adds).
-static RUN_ID: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+/// One process makes one round, so its run id is the process's.
+// Set once the round's inputs are read, and again when a live round adds its nonce, so every
+// line carries the report's `runId`.
+static RUN_ID: RwLock<Option<String>> = RwLock::new(None);
 
 fn format() -> LogFormat {
     FORMAT.get().copied().unwrap_or_default()
@@ -49,13 +50,13 @@ pub fn init(format: LogFormat) {
 
 /// Sets the run id that every following line carries (the report's `runId`).
 pub fn set_run_id(id: &str) {
-    if let Ok(mut r) = RUN_ID.write() {
-        *r = Some(id.to_owned());
+    if let Ok(mut slot) = RUN_ID.write() {
+        *slot = Some(id.to_owned());
     }
 }
 
 pub fn run_id() -> Option<String> {
-    RUN_ID.read().ok().and_then(|r| r.clone())
+    RUN_ID.read().ok().and_then(|slot| slot.clone())
 }
 
 /// The fields every JSON line starts with.

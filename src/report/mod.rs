@@ -33,6 +33,9 @@ pub struct RoundReport {
     /// Things the user should know that are not errors (ignored kinds, skipped scope checks).
     pub notes: Vec<String>,
     pub summary: Summary,
+    /// What became of the push of rounds' metrics (`run` with `metrics.pushgateway`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<crate::metrics::PushEntry>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -304,5 +307,6 @@ pub fn assemble(parts: Parts) -> RoundReport {
         notifications: Vec::new(),
         notes: parts.notes,
         summary,
+        push: None,
     }
 }

@@ -90,5 +90,11 @@ pub fn render(r: &RoundReport) -> String {
         "{} playbook(s), {} due; {} object(s) read; {} finding(s); actions: {} planned, {} applied, {} skipped, {} failed.",
         s.playbooks, s.due, s.objects, s.findings, s.planned, s.applied, s.skipped, s.failed
     );
+    if let Some(p) = &r.push {
+        let _ = match &p.error {
+            Some(e) => writeln!(out, "metrics push to {}{} FAILED: {e}", p.gateway, p.group),
+            None => writeln!(out, "metrics pushed to {}{}", p.gateway, p.group),
+        };
+    }
     out
 }

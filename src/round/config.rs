@@ -25,6 +25,8 @@ impl Source {
 
 #[derive(Debug)]
 pub struct RoundConfig {
+    /// The round's id: reproducible for plans, with a nonce for live runs.
+    pub run_id: String,
     pub playbooks: Vec<Loaded>,
     pub mode: Mode,
     /// The reference time of every window (`--now`, or the clock at the start).

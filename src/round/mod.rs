@@ -433,6 +433,7 @@ pub fn plan_snapshot(
 ) -> Result<RoundReport, SnapshotRoundError> {
     let defaults = crate::config::RunnerConfig::default();
     let config = RoundConfig {
+        run_id: run_id_of(opts.now, playbooks),
         playbooks: playbooks.to_vec(),
         mode: opts.mode,
         now: opts.now,
@@ -457,7 +458,7 @@ pub fn plan_snapshot(
     let ledger = RefCell::new(LedgerState::Absent);
     let parts = Finish {
         config: &config,
-        run_id: &run_id_of(config.now, &config.playbooks),
+        run_id: &config.run_id,
         api: None,
         ledger: &ledger,
         pause: &pause,
