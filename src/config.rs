@@ -43,6 +43,9 @@ pub struct RunnerConfig {
     /// Channels, routes and tiers of notifications (`rounds explain slack` and friends).
     #[serde(default)]
     pub notifications: crate::notify::NotifyConfig,
+    /// The round's deadline in its Job, and how late scheduled playbooks may still run.
+    #[serde(default)]
+    pub job: crate::job::config::JobConfig,
     /// rounds' own metrics (a Pushgateway to push to at the end of every round).
     #[serde(default)]
     pub metrics: Option<crate::metrics::config::MetricsConfig>,
@@ -87,6 +90,7 @@ impl Default for RunnerConfig {
             secrets_dir: default_secrets_dir(),
             prometheus: None,
             notifications: Default::default(),
+            job: Default::default(),
             metrics: None,
         }
     }

@@ -67,6 +67,9 @@ pub struct Api {
     limiter: DefaultDirectRateLimiter,
     started: Instant,
     deadline: Duration,
+    /// Writes may go on this long after the deadline: the action in flight, and the flush of
+    /// the ledger and the Lease once the round stopped acting. Reads end at the deadline.
+    flush: Duration,
     log: Mutex<Vec<Made>>,
     retries: std::sync::atomic::AtomicU64,
 }
@@ -125,8 +128,23 @@ impl Api {
             limiter: RateLimiter::direct(Quota::per_second(qps).allow_burst(burst)),
             started: Instant::now(),
             deadline,
+            flush: Duration::ZERO,
             log: Mutex::new(Vec::new()),
             retries: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Lets writes go on for `flush` after the deadline (see the field).
+    pub fn with_flush(mut self, flush: Duration) -> Self {
+        self.flush = flush;
+        self
+    }
+
+    /// How long requests of this kind may take from the start: writes get the flush too.
+    fn budget(&self, retry: Retry) -> Duration {
+        match retry {
+            Retry::Never => self.deadline + self.flush,
+            Retry::UntilDeadline | Retry::OnlyThrottling => self.deadline,
         }
     }
 
@@ -233,6 +251,8 @@ impl Api {
         retry: Retry,
     ) -> Result<Response, ApiError> {
         let what = format!("{method} {path}");
+        let budget = self.budget(retry);
+        let remaining = || budget.saturating_sub(self.started.elapsed());
         let mut backoff = FIRST_BACKOFF;
         let mut last = String::new();
         for attempt in 1..=MAX_ATTEMPTS {
@@ -242,10 +262,10 @@ impl Api {
             }
             let deadline_hit = |last: &str| ApiError::Deadline {
                 what: what.clone(),
-                deadline: self.deadline,
+                deadline: budget,
                 last: (!last.is_empty()).then(|| last.to_owned()),
             };
-            if tokio::time::timeout(self.remaining(), self.limiter.until_ready())
+            if tokio::time::timeout(remaining(), self.limiter.until_ready())
                 .await
                 .is_err()
             {
@@ -262,9 +282,7 @@ impl Api {
                 })
                 .map_err(|e| ApiError::Config(format!("bad request {what}: {e}")))?;
             let outcome =
-                match tokio::time::timeout(self.remaining(), self.attempt(req, path, &what, op))
-                    .await
-                {
+                match tokio::time::timeout(remaining(), self.attempt(req, path, &what, op)).await {
                     Ok(o) => o,
                     Err(_) => return Err(deadline_hit(&last)),
                 };
@@ -288,7 +306,7 @@ impl Api {
             };
             let wait = wait.unwrap_or(backoff);
             backoff = (backoff * 2).min(MAX_BACKOFF);
-            if wait >= self.remaining() {
+            if wait >= remaining() {
                 return Err(deadline_hit(&last));
             }
             tokio::time::sleep(wait).await;

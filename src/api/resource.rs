@@ -60,6 +60,7 @@ resources! {
     POD_DISRUPTION_BUDGET = ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", Namespaced),
     LEASE = ("coordination.k8s.io", "v1", "Lease", "leases", Namespaced),
     EVENT = ("events.k8s.io", "v1", "Event", "events", Namespaced),
+    SELF_SUBJECT_ACCESS_REVIEW = ("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", Cluster),
 }
 
 impl Resource {

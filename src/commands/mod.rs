@@ -1,6 +1,7 @@
 //! The subcommands. Each returns the process exit status; errors that stop a command are
 //! returned with their context and mapped to exit codes by `main`.
 
+pub mod doctor;
 pub mod explain;
 pub mod plan;
 pub mod run;
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> Result<Exit, CommandError> {
     match cli.command {
         Command::Plan(args) => plan::plan(&args),
         Command::Run(args) => run::run(&args),
+        Command::Doctor(args) => doctor::doctor(&args),
         Command::Validate(args) => Ok(validate::validate(&args)),
         Command::Schema(args) => {
             let schema = match args.kind {

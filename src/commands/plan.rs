@@ -53,7 +53,8 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
                     ledger: &RefCell::new(ledger),
                     pause: &pause,
                     instance: "rounds",
-                    stop: &crate::job::stop::Stop::new(started, config.deadline),
+                    stop: &crate::job::stop::Stop::new(started, config.deadline)
+                        .with_flush(config.flush_timeout),
                     notes,
                 };
                 let report = round::finish(finish, inventory).await;
@@ -97,7 +98,8 @@ pub(super) async fn snapshot_round(config: &RoundConfig) -> Result<RoundReport, 
         ledger: &RefCell::new(ledger),
         pause: &pause,
         instance: "rounds",
-        stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline),
+        stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline)
+            .with_flush(config.flush_timeout),
         notes: Vec::new(),
     };
     Ok(round::finish(finish, inventory).await)
@@ -175,13 +177,18 @@ pub(super) fn build(
         round::run_id_of(now, &playbooks)
     };
     crate::job::log::set_run_id(&run_id);
+    let deadline = args.deadline.unwrap_or(runner.job.deadline.0);
+    // A short round (a manual run with --deadline 10s) gets a short flush too.
+    let flush_timeout = runner.job.flush_timeout.0.min(deadline);
     let source = if args.snapshot.is_empty() {
         Source::Live(ConnectOptions {
             kubeconfig: args.kubeconfig.clone(),
             context: args.context.clone(),
             qps: args.qps,
             burst: args.qps.saturating_mul(2),
-            deadline: args.deadline,
+            deadline,
+            // Writes after the stop (the action in flight, the ledger, the Lease) get the flush.
+            flush: flush_timeout,
         })
     } else {
         Source::Snapshot(args.snapshot.clone())
@@ -201,12 +208,17 @@ pub(super) fn build(
         .as_ref()
         .and_then(|p| p.timeout)
         .map_or(Duration::from_secs(10), |d| d.0);
+    let shard =
+        crate::shard::Shard::from_env().map_err(|e| CommandError::Invalid(e.to_string()))?;
     let config = RoundConfig {
         run_id,
         playbooks,
         mode,
         now,
-        deadline: args.deadline,
+        deadline,
+        flush_timeout,
+        schedules: crate::job::schedule::Schedules::new(runner.job.starting_deadline.chrono()),
+        shard,
         source,
         page_size: args.page_size,
         snapshot_limits: args.snapshot_limits(),
@@ -218,7 +230,12 @@ pub(super) fn build(
         protected_namespaces: runner.protected_namespaces.clone(),
         guards: runner.guards.clone(),
         ledger_name: "rounds-ledger".into(),
-        lease_name: "rounds".into(),
+        // Shards run at once, each holding its own lease; they share the ledger (merged).
+        lease_name: if shard.is_whole() {
+            "rounds".into()
+        } else {
+            format!("rounds-shard-{}", shard.index)
+        },
         ledger_file: args.ledger.clone(),
         prometheus: prometheus_url.map(|u| (u, timeout)),
     };
@@ -286,7 +303,7 @@ fn read_ledger_file(path: &std::path::Path) -> Result<Ledger, CommandError> {
 
 /// Disk usage from Prometheus, when a due playbook reads it.
 pub(super) async fn prometheus_objects(config: &RoundConfig) -> Result<Vec<Object>, CommandError> {
-    if !round::reads_of_due(&config.playbooks, config.now).contains(&Reads::PrometheusDisk) {
+    if !round::reads_of_due(config).contains(&Reads::PrometheusDisk) {
         return Ok(Vec::new());
     }
     let Some((url, timeout)) = &config.prometheus else {

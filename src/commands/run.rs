@@ -10,12 +10,11 @@ use super::plan::{
 use super::{CommandError, Exit};
 use crate::cli::RunArgs;
 use crate::execute::reconcile;
-use crate::job::stop::{Stop, StopReason};
 use crate::ledger::{LedgerState, LedgerStore, lease};
 use crate::metrics::{ApiStats, RunMetrics};
 use crate::round::{self, Finish, Mode, Source};
 use std::cell::RefCell;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
     // rounds' metrics are pushed at the end of every round, however it ended: the hook is made
@@ -59,13 +58,6 @@ fn start_metrics(args: &RunArgs) -> Result<RunMetrics, CommandError> {
         None => crate::config::RunnerConfig::default(),
     };
     RunMetrics::start(&runner).map_err(|e| CommandError::Invalid(e.to_string()))
-}
-
-/// Resolves once SIGTERM or SIGINT has stopped the round.
-async fn signalled(stop: &Stop) {
-    while stop.reason() != Some(StopReason::Signal) {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
 }
 
 /// The round, with its report and exit code; the API requests it made go to `stats`.
@@ -127,7 +119,8 @@ fn round(
         };
         return Ok((report, exit));
     };
-    let stop = crate::job::stop::Stop::new(started, config.deadline);
+    let stop =
+        crate::job::stop::Stop::new(started, config.deadline).with_flush(config.flush_timeout);
     let (report, failed) = runtime.block_on(async {
         // SIGTERM (the Job's deadline, a drain) stops new actions; the round still records
         // what it did, notifies, saves the ledger and reports.
@@ -135,7 +128,6 @@ fn round(
         let api = connect(&opts).await?;
         let outcome = async {
         settle_namespace(&mut config, &runner, &api);
-        let config = &config;
         let run_id = config.run_id.clone();
         let instance = instance();
         let holder = format!("{instance}/{run_id}");
@@ -148,31 +140,35 @@ fn round(
         )
         .await
         .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+        // The ledger first: its schedule state says which scheduled playbooks are due.
+        let mut notes = Vec::new();
+        let mut ledger = load_ledger(&api, &config, &mut notes).await;
+        if let Some(l) = ledger.ledger() {
+            config.schedules.read_ledger(l);
+        }
+        let config = &config;
         let result = async {
             let extra = prometheus_objects(config).await?;
-            let mut notes = Vec::new();
-            let mut ledger = load_ledger(&api, config, &mut notes).await;
             if let LedgerState::Live(stored) = &mut ledger {
                 notes.extend(reconcile::reconcile(&api, &mut stored.ledger, &run_id).await);
             }
             let pause = read_pause(&api, config).await;
-            // Reading changes nothing, so SIGTERM may end it at once (a hung list would
-            // otherwise outlast the grace period and lose the report and the metrics).
+            // The inventory changes nothing, so a stop in the middle of it ends the round.
             let inventory = tokio::select! {
-                i = round::inventory_live(config, &api, &extra) => {
-                    i.map_err(|e| CommandError::CouldNotRun(e.to_string()))?
+                inventory = round::inventory_live(config, &api, &extra) => {
+                    inventory.map_err(|e| CommandError::CouldNotRun(e.to_string()))?
                 }
-                () = signalled(&stop) => {
+                why = stop.wait() => {
                     return Err(CommandError::CouldNotRun(format!(
-                        "{}; the round stopped while reading the cluster and changed nothing",
-                        StopReason::Signal.describe(config.deadline)
+                        "{} before the inventory was complete; nothing was changed",
+                        why.describe(config.deadline)
                     )));
                 }
             };
             if let Err(e) = lease.renew_if_due(&api).await {
                 return Err(CommandError::CouldNotRun(e.to_string()));
             }
-            let ledger = RefCell::new(ledger);
+            let ledger = RefCell::new(std::mem::replace(&mut ledger, LedgerState::Absent));
             let finish = Finish {
                 config,
                 run_id: &run_id,
@@ -205,7 +201,8 @@ fn round(
                 &mut report,
                 &config.playbooks,
                 config.mode,
-                started + config.deadline,
+                // The ledger is saved after the notifications: keep it some of the flush.
+                stop.flush_deadline() - (config.flush_timeout / 4).min(Duration::from_secs(5)),
                 log,
             )
             .await;
@@ -225,14 +222,21 @@ fn round(
                     let store =
                         LedgerStore::new(&api, &config.namespace, &config.ledger_name)
                             .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
-                    match store.save(stored).await {
+                    // Within the flush: the kubelet kills the pod at the end of its grace period.
+                    let saved = tokio::time::timeout(stop.flush_remaining(), store.save(stored))
+                        .await
+                        .map_err(|_| {
+                            "cannot save the ledger: the round's flush time ran out".to_owned()
+                        })
+                        .and_then(|r| r.map_err(|e| e.to_string()));
+                    match saved {
                         Ok(saved) if saved.merged > 0 => report.notes.push(format!(
                             "the ledger changed while this round ran; {} conflict(s) merged, no entry lost",
                             saved.merged
                         )),
                         Ok(_) => {}
                         Err(e) => {
-                            report.notes.push(format!("{e}"));
+                            report.notes.push(e);
                             failed = true;
                         }
                     }

@@ -9,8 +9,63 @@
 //! - A round that failed does not count as a success, so the fire stays due (within the
 //!   starting deadline) and the next round tries again.
 
-use crate::playbook::values::CronSchedule;
+use crate::playbook::Loaded;
+use crate::playbook::values::{CronSchedule, TimeZoneName};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// What decides whether scheduled playbooks are due in a round.
+#[derive(Debug, Clone)]
+pub struct Schedules {
+    /// How late a fire may still run (the runner config's `job.startingDeadline`).
+    pub starting_deadline: chrono::Duration,
+    /// Playbook name → the round time of its last successful round (the ledger's schedule
+    /// state; empty without a ledger).
+    pub last_success: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl Schedules {
+    pub fn new(starting_deadline: chrono::Duration) -> Self {
+        Self {
+            starting_deadline,
+            last_success: BTreeMap::new(),
+        }
+    }
+
+    /// Takes the last successes from the ledger's schedule state.
+    pub fn read_ledger(&mut self, ledger: &crate::ledger::Ledger) {
+        self.last_success = ledger
+            .schedules
+            .iter()
+            .filter_map(|(name, s)| s.last_success.map(|t| (name.clone(), t)))
+            .collect();
+    }
+
+    /// Whether each playbook is due at `now` (one without a schedule always is), and a note
+    /// for each that missed fires.
+    pub fn due(&self, playbooks: &[Loaded], now: DateTime<Utc>) -> (Vec<bool>, Vec<String>) {
+        let mut notes = Vec::new();
+        let due = playbooks
+            .iter()
+            .map(|p| {
+                let spec = &p.playbook.spec;
+                let Some(schedule) = &spec.schedule else {
+                    return true;
+                };
+                let d = evaluate(
+                    schedule,
+                    spec.time_zone.as_ref(),
+                    self.last_success.get(p.name()).copied(),
+                    now,
+                    self.starting_deadline,
+                );
+                notes.extend(d.missed_note(p.name(), schedule));
+                d.due
+            })
+            .collect();
+        (due, notes)
+    }
+}
 
 /// At most this many missed fires are counted (a CronJob controller gives up at 100 too).
 pub const MAX_COUNTED: usize = 100;
@@ -43,17 +98,22 @@ impl Due {
     }
 }
 
-/// Whether a playbook with `schedule` is due in the round at `now`, given when it last
-/// succeeded (None: it never ran, so only the latest fire counts).
+/// Whether a playbook with `schedule` (read in `time_zone`, default UTC) is due in the round at
+/// `now`, given when it last succeeded (None: it never ran, so only the latest fire counts).
 pub fn evaluate(
     schedule: &CronSchedule,
+    time_zone: Option<&TimeZoneName>,
     last_success: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     starting_deadline: chrono::Duration,
 ) -> Due {
     let mut fires = Vec::new();
     let mut t = now;
-    while let Some(fire) = schedule.previous_at_or_before(t) {
+    let previous = |t| match time_zone {
+        Some(tz) => schedule.previous_in(t, tz),
+        None => schedule.previous_at_or_before(t),
+    };
+    while let Some(fire) = previous(t) {
         if last_success.is_some_and(|s| fire <= s) {
             break;
         }
@@ -100,6 +160,7 @@ mod tests {
         // Fired at 10:00, last success 09:02: due at 10:03, for the 10:00 fire.
         let d = evaluate(
             &s,
+            None,
             Some(t("2026-01-01T09:02:00Z")),
             t("2026-01-01T10:03:00Z"),
             DEADLINE,
@@ -108,7 +169,7 @@ mod tests {
         assert!(d.missed.is_empty());
         // After the success at 10:03, not due again at 10:08 or 10:58.
         for now in ["2026-01-01T10:08:00Z", "2026-01-01T10:58:00Z"] {
-            let d = evaluate(&s, Some(t("2026-01-01T10:03:00Z")), t(now), DEADLINE);
+            let d = evaluate(&s, None, Some(t("2026-01-01T10:03:00Z")), t(now), DEADLINE);
             assert_eq!(d, Due::default(), "{now}");
         }
     }
@@ -119,6 +180,7 @@ mod tests {
         // The 10:03 round failed: the last success is still 09:02.
         let retry = evaluate(
             &s,
+            None,
             Some(t("2026-01-01T09:02:00Z")),
             t("2026-01-01T10:08:00Z"),
             DEADLINE,
@@ -127,6 +189,7 @@ mod tests {
         // Past the deadline it is missed, and reported.
         let late = evaluate(
             &s,
+            None,
             Some(t("2026-01-01T09:02:00Z")),
             t("2026-01-01T10:13:00Z"),
             DEADLINE,
@@ -141,6 +204,7 @@ mod tests {
         // No round from 06:30 to 10:05: fires at 07, 08, 09, 10. One run, for 10:00.
         let d = evaluate(
             &s,
+            None,
             Some(t("2026-01-01T06:30:00Z")),
             t("2026-01-01T10:05:00Z"),
             DEADLINE,
@@ -165,12 +229,13 @@ mod tests {
     #[test]
     fn a_new_playbook_runs_for_a_recent_fire_only_and_missing_counts_are_bounded() {
         let s = hourly();
-        assert!(evaluate(&s, None, t("2026-01-01T10:04:00Z"), DEADLINE).due);
-        let d = evaluate(&s, None, t("2026-01-01T10:30:00Z"), DEADLINE);
+        assert!(evaluate(&s, None, None, t("2026-01-01T10:04:00Z"), DEADLINE).due);
+        let d = evaluate(&s, None, None, t("2026-01-01T10:30:00Z"), DEADLINE);
         assert_eq!(d, Due::default());
         let every_minute: CronSchedule = "* * * * *".parse().expect("cron");
         let d = evaluate(
             &every_minute,
+            None,
             Some(t("2025-12-01T00:00:00Z")),
             t("2026-01-01T00:00:30Z"),
             DEADLINE,

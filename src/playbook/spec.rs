@@ -52,6 +52,9 @@ pub struct PlaybookSpec {
     /// When the playbook is due (five-field cron, as in a CronJob). Default: every round.
     #[serde(default)]
     pub schedule: Option<CronSchedule>,
+    /// The time zone `schedule` is read in (IANA name, as a CronJob's timeZone); default UTC.
+    #[serde(default)]
+    pub time_zone: Option<TimeZoneName>,
     /// Which objects the playbook looks at.
     #[serde(default)]
     pub scope: Scope,

@@ -29,6 +29,7 @@ pub struct Collector<'a> {
     detector_notes: Vec<String>,
     pub objects: usize,
     nodes: NodeCounts,
+    shard: crate::shard::Shard,
 }
 
 impl<'a> Collector<'a> {
@@ -42,7 +43,14 @@ impl<'a> Collector<'a> {
             detector_notes: Vec::new(),
             objects: 0,
             nodes: NodeCounts::default(),
+            shard: crate::shard::Shard::WHOLE,
         }
+    }
+
+    /// Looks only at what belongs to `shard` (an Indexed Job's pod).
+    pub fn with_shard(mut self, shard: crate::shard::Shard) -> Self {
+        self.shard = shard;
+        self
     }
 
     /// The kinds the due playbooks read, so a live inventory lists only those.
@@ -66,10 +74,14 @@ impl<'a> Collector<'a> {
         };
         self.objects += 1;
         if let Object::Node(n) = &object {
+            // Counted for the whole cluster: the node guards' shares are of all nodes.
             self.nodes.total += 1;
             if n.spec.unschedulable {
                 self.nodes.unschedulable += 1;
             }
+        }
+        if !self.shard.owns(&object) {
+            return;
         }
         let reads = match &object {
             Object::Pod(_) => Some(Reads::Pods),

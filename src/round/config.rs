@@ -31,8 +31,16 @@ pub struct RoundConfig {
     pub mode: Mode,
     /// The reference time of every window (`--now`, or the clock at the start).
     pub now: DateTime<Utc>,
-    /// Everything the round asks of the API must be done within this.
+    /// No action starts after this (the round's deadline in its Job).
     pub deadline: Duration,
+    /// Time for notifications, the ledger and the report after the deadline or SIGTERM; the
+    /// API's budget is `deadline + flush_timeout`.
+    pub flush_timeout: Duration,
+    /// When scheduled playbooks are due: how late a fire may still run, and when each
+    /// playbook last succeeded (from the ledger).
+    pub schedules: crate::job::schedule::Schedules,
+    /// The part of the cluster this runner looks after (an Indexed Job's pod), or all of it.
+    pub shard: crate::shard::Shard,
     pub source: Source,
     pub page_size: u32,
     /// Bounds of reading a snapshot (object and token sizes).
@@ -56,7 +64,8 @@ impl RoundConfig {
     /// a round that keeps its deadline, and not much longer, so a killed round's lease is
     /// taken over soon.
     pub fn lease_duration(&self) -> Duration {
-        self.deadline + (self.deadline / 8).max(Duration::from_secs(5))
+        let round = self.deadline + self.flush_timeout;
+        round + (round / 8).max(Duration::from_secs(5))
     }
 
     pub fn playbook(&self, name: &str) -> Option<&Loaded> {

@@ -30,8 +30,9 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 /// What the playbooks due at `now` read, so the caller can prepare sources (Prometheus).
-pub fn reads_of_due(playbooks: &[Loaded], now: DateTime<Utc>) -> BTreeSet<Reads> {
-    let due = due(playbooks, now);
+pub fn reads_of_due(config: &RoundConfig) -> BTreeSet<Reads> {
+    let playbooks = &config.playbooks;
+    let (due, _) = config.schedules.due(playbooks, config.now);
     active(playbooks, &due)
         .iter()
         .map(|p| p.playbook.spec.detect.imp().reads())
@@ -53,17 +54,21 @@ pub fn inventory_snapshot(
     extra: &[Object],
 ) -> Result<Inventory, SnapshotError> {
     let playbooks = &config.playbooks;
-    let due = due(playbooks, config.now);
-    let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now });
+    let (due, schedule_notes) = config.schedules.due(playbooks, config.now);
+    let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now })
+        .with_shard(config.shard);
     let read_notes = snapshot::read(paths, config.snapshot_limits, &mut |d| collector.accept(d))?;
     collector.accept_all(extra);
     let source = paths
         .iter()
         .map(|p| format!("snapshot {}", p.display()))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+        + &shard_suffix(config.shard);
     let mut collected = collector.finish();
-    collected.notes.splice(0..0, read_notes);
+    collected
+        .notes
+        .splice(0..0, schedule_notes.into_iter().chain(read_notes));
     evidence::from_index(&mut collected.findings, playbooks, &collected.index);
     Ok(Inventory {
         due,
@@ -79,8 +84,9 @@ pub async fn inventory_live(
     extra: &[Object],
 ) -> Result<Inventory, LiveError> {
     let playbooks = &config.playbooks;
-    let due = due(playbooks, config.now);
-    let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now });
+    let (due, schedule_notes) = config.schedules.due(playbooks, config.now);
+    let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now })
+        .with_shard(config.shard);
     let reads = collector.reads();
     let mut collections: BTreeSet<Collection> = reads
         .iter()
@@ -93,21 +99,25 @@ pub async fn inventory_live(
     let mut nodes = Vec::new();
     for c in collections {
         live::list_all(api, c, config.page_size, &mut |d| {
-            if wants_summaries && let Decoded::Object(Object::Node(n)) = &d {
+            // Only this shard's nodes: their kubelet summaries are the costly requests.
+            if wants_summaries
+                && let Decoded::Object(Object::Node(n)) = &d
+                && config.shard.owns_node(&n.metadata.name)
+            {
                 nodes.push(n.metadata.name.clone());
             }
             collector.accept(d);
         })
         .await?;
     }
-    let mut notes = Vec::new();
+    let mut notes = schedule_notes;
     if wants_summaries {
         live::stats_summaries(api, &nodes, &mut |d| collector.accept(d), &mut notes).await?;
     }
     collector.accept_all(extra);
     let wanted = collector.wanted();
     live::resolve(api, &mut collector.index, wanted).await?;
-    let source = format!("cluster {}", api.url());
+    let source = format!("cluster {}{}", api.url(), shard_suffix(config.shard));
     let mut collected = collector.finish();
     evidence::fetch(api, &mut collected.findings, playbooks, &mut notes).await;
     notes.append(&mut collected.notes);
@@ -119,17 +129,13 @@ pub async fn inventory_live(
     })
 }
 
-fn due(playbooks: &[Loaded], now: DateTime<Utc>) -> Vec<bool> {
-    playbooks
-        .iter()
-        .map(|p| {
-            p.playbook
-                .spec
-                .schedule
-                .as_ref()
-                .is_none_or(|s| s.fires_in_minute_of(now))
-        })
-        .collect()
+/// ` (shard 1 of 4)` for a sharded round's source.
+fn shard_suffix(shard: crate::shard::Shard) -> String {
+    if shard.is_whole() {
+        String::new()
+    } else {
+        format!(" ({})", shard.describe())
+    }
 }
 
 fn active<'a>(playbooks: &'a [Loaded], due: &[bool]) -> Vec<&'a Loaded> {
@@ -431,7 +437,10 @@ pub fn plan_snapshot(
         playbooks: playbooks.to_vec(),
         mode: opts.mode,
         now: opts.now,
-        deadline: std::time::Duration::from_secs(240),
+        deadline: defaults.job.deadline.0,
+        flush_timeout: defaults.job.flush_timeout.0,
+        schedules: crate::job::schedule::Schedules::new(defaults.job.starting_deadline.chrono()),
+        shard: crate::shard::Shard::WHOLE,
         source: Source::Snapshot(opts.snapshot.clone()),
         page_size: opts.page_size,
         snapshot_limits: opts.snapshot_limits,
