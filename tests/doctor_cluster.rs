@@ -30,6 +30,16 @@ struct Cluster {
 /// An overlay rendered, edited by `edit`, its RBAC loaded into a test API server (with the
 /// namespace `rounds` unless `namespace` is false) and its runner config written out.
 async fn cluster(overlay: &str, namespace: bool, edit: impl FnOnce(&mut Vec<Value>)) -> Cluster {
+    cluster_of(overlay, namespace, None, edit).await
+}
+
+/// The same, seeded from a snapshot of objects.
+async fn cluster_of(
+    overlay: &str,
+    namespace: bool,
+    snapshot: Option<&str>,
+    edit: impl FnOnce(&mut Vec<Value>),
+) -> Cluster {
     let mut objects = render(overlay);
     edit(&mut objects);
     let home = tempfile::tempdir().expect("home");
@@ -39,6 +49,9 @@ async fn cluster(overlay: &str, namespace: bool, edit: impl FnOnce(&mut Vec<Valu
         .token(SA_TOKEN, Identity::service_account("rounds", "rounds"));
     if namespace {
         config = config.object(find(&objects, "Namespace", "rounds").clone());
+    }
+    if let Some(snapshot) = snapshot {
+        config = config.snapshot(repo(snapshot));
     }
     let server = TestApiServer::start(config)
         .await
@@ -351,6 +364,68 @@ async fn each_overlay_with_its_rbac_and_runner_config_passes_every_check() {
                 .collect();
             assert_eq!(failed, writes);
         }
+    }
+}
+
+/// Every request a round makes (the round's own, as rounds' service account) needs a
+/// permission that doctor checks, and doctor found it as the round did: granted, or (the
+/// observe overlay's dry runs of writes) optional.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_of_a_round_is_one_doctor_checks() {
+    for overlay in ["overlays/observe", "overlays/remediate"] {
+        let c = cluster_of(overlay, true, Some("tests/fixtures/demo-cluster"), |_| {}).await;
+        let report = c.doctor(&c.config, &["--output", "json"]).expect(0).json();
+        c.server.requests().clear();
+        let round = std::process::Command::new(env!("CARGO_BIN_EXE_rounds"))
+            .arg("run")
+            .arg("--config")
+            .arg(&c.config)
+            .arg("--playbooks")
+            .arg(&c.playbooks)
+            .arg("--kubeconfig")
+            .arg(c.home.path().join("kubeconfig"))
+            .args(["--now", "2026-11-22T10:00:00Z", "--output", "json"])
+            .env("HOME", c.home.path())
+            .env_remove("KUBECONFIG")
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .output()
+            .expect("rounds run");
+        let round_report: Value = serde_json::from_slice(&round.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&round.stderr)));
+        assert!(
+            round_report["actions"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "the round acts on the demo cluster: {round_report:#}"
+        );
+        let rbac: Vec<Value> = checks(&report)
+            .into_iter()
+            .filter(|c| c["stage"] == "rbac")
+            .collect();
+        let mut used = BTreeSet::new();
+        for r in c.server.requests().records() {
+            if r.user.as_deref() != Some("system:serviceaccount:rounds:rounds") {
+                continue;
+            }
+            let Some(need) = deploy::rbac::needed(&r) else {
+                continue;
+            };
+            let check = rbac
+                .iter()
+                .find(|c| covers(&asked(c), &need))
+                .unwrap_or_else(|| panic!("{overlay}: doctor does not check {need} ({r:?})"));
+            let refused_dry_run = r.status == 403 && r.query.contains("dryRun=All");
+            let expected = if refused_dry_run { "optional" } else { "ok" };
+            assert_eq!(check["status"], expected, "{overlay}: {r:?}: {check}");
+            used.insert(asked(check));
+        }
+        eprintln!(
+            "{overlay}: the round ({} action(s)) used {} of the {} permissions doctor checks",
+            round_report["actions"].as_array().map_or(0, Vec::len),
+            used.len(),
+            rbac.len()
+        );
     }
 }
 
@@ -717,4 +792,106 @@ async fn an_api_that_does_not_answer_exits_2_saying_so() {
         "{text}"
     );
     assert!(text.ends_with("exit 2\n"), "{text}");
+}
+
+const PROMETHEUS_PVC: &str = "apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata: {name: pvc-from-prometheus}
+spec:
+  detect: {pvcUsage: {usedPercent: 85%, source: prometheus}}
+  remediate: [{notifyOnly: {}}]
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_and_the_pushgateway_are_reached_and_their_secret_read() {
+    let mut c = cluster("overlays/observe", true, |_| {}).await;
+    let playbooks = c.home.path().join("playbooks");
+    std::fs::create_dir(&playbooks).expect("dir");
+    std::fs::write(playbooks.join("pvc.yaml"), PROMETHEUS_PVC).expect("playbook");
+    c.playbooks = playbooks;
+    // A playbook that reads Prometheus without its URL: invalid config, as `rounds run` says.
+    let d = c.doctor(&c.config, &["--output", "json"]);
+    d.expect(1);
+    let report = d.json();
+    let fails = by_status(&report, "fail");
+    assert_eq!(fails.len(), 1, "{report:#}");
+    assert_eq!(fails[0]["stage"], "config");
+    assert_eq!(fails[0]["what"], "prometheus.url");
+
+    let prometheus = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let prometheus_port = prometheus.local_addr().expect("addr").port();
+    let gateway_port = closed_port();
+    let secrets = c.home.path().join("secrets");
+    std::fs::create_dir(&secrets).expect("secrets dir");
+    let base = std::fs::read_to_string(&c.config).expect("config").replace(
+        "secretsDir: /etc/rounds/secrets",
+        &format!("secretsDir: {}", secrets.display()),
+    );
+    let config = c.home.path().join("with-metrics.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "{base}
+prometheus:
+  url: http://127.0.0.1:{prometheus_port}
+metrics:
+  pushgateway:
+    url: http://127.0.0.1:{gateway_port}
+    cluster: test
+    timeout: 2s
+    auth:
+      basic: {{username: rounds, passwordFile: gateway-password}}
+"
+        ),
+    )
+    .expect("config");
+    let d = c.doctor(&config, &["--output", "json"]);
+    // The Pushgateway's password file is missing: exit 1.
+    d.expect(1);
+    let report = d.json();
+    let status = |stage: &str| {
+        checks(&report)
+            .into_iter()
+            .filter(|c| c["stage"] == stage)
+            .map(|c| {
+                (
+                    c["status"].as_str().unwrap_or_default().to_owned(),
+                    c["detail"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let secret = status("secret");
+    assert_eq!(secret.len(), 1, "{report:#}");
+    assert_eq!(secret[0].0, "fail");
+    assert!(secret[0].1.contains("gateway-password"), "{secret:?}");
+    assert_eq!(
+        status("prometheus"),
+        [(
+            "ok".to_owned(),
+            format!("127.0.0.1:{prometheus_port} accepts connections")
+        )]
+    );
+    let gateway = status("metrics");
+    assert_eq!(gateway.len(), 1, "{report:#}");
+    assert_eq!(gateway[0].0, "fail");
+    assert!(
+        gateway[0]
+            .1
+            .starts_with(&format!("cannot connect to 127.0.0.1:{gateway_port}")),
+        "{gateway:?}"
+    );
+    // The claims the playbook's findings name are still read from the API.
+    assert!(
+        checks(&report).iter().any(|c| c["what"]
+            == "get persistentvolumeclaims in every namespace"
+            && c["status"] == "ok"),
+        "{report:#}"
+    );
+    // With the password in place, only the unreachable gateway is left: exit 2.
+    std::fs::write(secrets.join("gateway-password"), "S3CRET-GATEWAY-PASSWORD").expect("secret");
+    let d = c.doctor(&config, &["--output", "text"]);
+    d.expect(2);
+    assert!(!format!("{}{}", d.stdout(), d.stderr()).contains("S3CRET"));
+    drop(prometheus);
 }
