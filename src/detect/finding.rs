@@ -154,7 +154,7 @@ impl Detection {
     /// [`Detection::with_meta`] plus what actions read about a pod.
     pub fn with_pod(mut self, pod: &crate::objects::Pod) -> Self {
         self = self.with_meta(&pod.metadata);
-        self.facts.pod_phase = Some(pod.pod_phase());
+        self.facts.pod_phase = pod.pod_phase();
         self.facts.pod_ready = Some(pod.is_ready());
         self.facts.node = pod.spec.node_name.clone();
         self

@@ -237,13 +237,20 @@ pub async fn resolve(api: &Api, index: &mut Index, wanted: Wanted) -> Result<(),
     let mut pending: Vec<(String, OwnerReference)> = wanted.controllers.into_iter().collect();
     let mut asked: HashSet<(String, String, String)> = HashSet::new();
     while !pending.is_empty() {
+        // Owners already listed (a Job, when jobs are read) are not fetched, but their own
+        // controller (the Job's CronJob) still is.
+        let mut known: Vec<(String, OwnerReference)> = Vec::new();
         let batch: Vec<(String, OwnerReference, String)> = pending
             .drain(..)
             .filter_map(|(ns, r)| {
                 let kind = WorkloadKind::from_kind(&r.kind)?;
-                if index.workload(kind, &ns, &r.name).is_some()
-                    || !asked.insert((ns.clone(), r.kind.clone(), r.name.clone()))
-                {
+                if !asked.insert((ns.clone(), r.kind.clone(), r.name.clone())) {
+                    return None;
+                }
+                if let Some(w) = index.workload(kind, &ns, &r.name) {
+                    if let Some(next) = w.metadata.controller() {
+                        known.push((ns, next.clone()));
+                    }
                     return None;
                 }
                 let path = format!(
@@ -263,6 +270,7 @@ pub async fn resolve(api: &Api, index: &mut Index, wanted: Wanted) -> Result<(),
             }),
         )
         .await?;
+        pending.append(&mut known);
         for object in fetched.into_iter().flatten() {
             if let Object::Workload(w) = &object
                 && let Some(next) = w.metadata.controller()

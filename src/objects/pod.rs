@@ -135,13 +135,16 @@ impl Pod {
         condition(&self.status.conditions, type_)
     }
 
-    pub fn pod_phase(&self) -> PodPhase {
+    /// The pod's phase; None when it has none (a pasted or partial object) or one this
+    /// version does not know, which is not the kubelet's `Unknown`.
+    pub fn pod_phase(&self) -> Option<PodPhase> {
         match self.phase() {
-            "Pending" => PodPhase::Pending,
-            "Running" => PodPhase::Running,
-            "Succeeded" => PodPhase::Succeeded,
-            "Failed" => PodPhase::Failed,
-            _ => PodPhase::Unknown,
+            "Pending" => Some(PodPhase::Pending),
+            "Running" => Some(PodPhase::Running),
+            "Succeeded" => Some(PodPhase::Succeeded),
+            "Failed" => Some(PodPhase::Failed),
+            "Unknown" => Some(PodPhase::Unknown),
+            _ => None,
         }
     }
 

@@ -42,12 +42,17 @@ impl PlanAction for DeleteFailedPods {
 
     fn plan(&self, f: &Finding, ctx: &PlanContext) -> Result<Step, Refusal> {
         let pod = target::pod(f)?;
-        let phase = f.facts.pod_phase.unwrap_or(PodPhase::Unknown);
-        if phase != PodPhase::Failed {
+        if f.facts.pod_phase != Some(PodPhase::Failed) {
+            // A pod with no phase (a pasted or partial object) is not called "Unknown": that is
+            // a phase the kubelet reports, and it is not what we saw.
+            let phase = f
+                .facts
+                .pod_phase
+                .map_or_else(|| "unknown".to_owned(), |p| format!("{p:?}"));
             return Err(Refusal::new(
                 Some(pod),
                 PlanCheck::TargetState,
-                format!("the pod's phase is {phase:?}, not Failed"),
+                format!("the pod's phase is {phase}, not Failed"),
             ));
         }
         if let Some(min) = self.min_age {
