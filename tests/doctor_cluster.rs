@@ -133,7 +133,7 @@ impl Cluster {
     }
 }
 
-/// Takes `verb` out of the rule of `role` (a Role or ClusterRole) that grants `resource`.
+/// Takes `verb` out of the rule of `role` (a Role or ClusterRole) that grants `resource` alone.
 fn without(objects: &mut [Value], kind: &str, role: &str, resource: &str, verb: &str) {
     let role = objects
         .iter_mut()
@@ -148,29 +148,10 @@ fn without(objects: &mut [Value], kind: &str, role: &str, resource: &str, verb: 
                 .is_some_and(|rs| rs.iter().any(|x| x == resource))
         })
         .expect("the rule");
-    let only = rule["resources"].as_array().is_some_and(|rs| rs.len() == 1);
-    if only {
-        let verbs = rule["verbs"].as_array_mut().expect("verbs");
-        verbs.retain(|v| v != verb);
-        if verbs.is_empty() {
-            rules.retain(|r| r["resources"] != json!([resource]));
-        }
-    } else {
-        // Split the resource out into its own rule, without the verb.
-        let mut alone = rule.clone();
-        rule["resources"]
-            .as_array_mut()
-            .expect("resources")
-            .retain(|r| r != resource);
-        alone["resources"] = json!([resource]);
-        alone["verbs"]
-            .as_array_mut()
-            .expect("verbs")
-            .retain(|v| v != verb);
-        if !alone["verbs"].as_array().is_some_and(Vec::is_empty) {
-            rules.push(alone);
-        }
-    }
+    assert_eq!(rule["resources"], json!([resource]), "a rule of its own");
+    let verbs = rule["verbs"].as_array_mut().expect("verbs");
+    verbs.retain(|v| v != verb);
+    assert!(!verbs.is_empty(), "a rule without verbs");
 }
 
 /// `rounds doctor` with the service account's kubeconfig in `home`.
@@ -293,6 +274,8 @@ async fn each_overlay_with_its_rbac_and_runner_config_passes_every_check() {
                 [
                     "create events.events.k8s.io in every namespace",
                     "delete pods in every namespace",
+                    "get nodes",
+                    "get pods in every namespace",
                     "patch cronjobs.batch in every namespace",
                     "patch daemonsets.apps in every namespace",
                     "patch deployments.apps in every namespace",
@@ -311,27 +294,20 @@ async fn each_overlay_with_its_rbac_and_runner_config_passes_every_check() {
             assert!(optional.is_empty(), "{report:#}");
             assert_eq!(report["mode"], "apply");
         }
-        // What the overlay grants that no check asks about: rounds' own SelfSubjectAccessReview
-        // (doctor's question itself), and grants the bundled playbooks do not use (the RBAC
-        // both-ways test in tests/manifests_rbac.rs judges those).
+        // What the overlay grants and no check asks about: only doctor's own question (the
+        // RBAC both-ways test, tests/manifests_rbac.rs, proves that rounds uses every grant).
         let unasked = unasked_grants(&c.objects, &report);
-        let allowed: BTreeSet<Permission> = [
-            p("create", "authorization.k8s.io", "selfsubjectaccessreviews"),
-            // namespaceSelector (no bundled playbook has one), and `get` beside `list`.
-            p("list", "", "namespaces"),
-            p("get", "", "events"),
-            // evictPod and runJob (no bundled playbook uses them).
-            p("create", "", "pods/eviction"),
-            p("create", "batch", "jobs"),
-        ]
-        .into_iter()
-        .collect();
-        assert!(
-            unasked.is_subset(&allowed),
-            "{overlay} grants what doctor does not check: {:?}",
-            unasked.difference(&allowed).collect::<Vec<_>>()
+        assert_eq!(
+            unasked,
+            [p(
+                "create",
+                "authorization.k8s.io",
+                "selfsubjectaccessreviews"
+            )]
+            .into_iter()
+            .collect(),
+            "{overlay} grants what doctor does not check"
         );
-        eprintln!("{overlay}: granted, not asked: {unasked:?}");
         // The text says the same, one line per check, and ends with the exit code.
         let t = c.doctor(&c.config, &["--output", "text"]);
         t.expect(0);
@@ -495,18 +471,11 @@ spec:
   remediate: [{evictPod: {}}]
 ";
 
+/// evictPod is in no bundled playbook, so the remediate overlay does not grant its verb
+/// (components/more-actions does): doctor names it, and the component's RBAC makes it pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_removed_eviction_grant_fails_apply_with_the_cluster_rule() {
-    let mut c = cluster("overlays/remediate", true, |o| {
-        without(
-            o,
-            "ClusterRole",
-            "rounds-remediate",
-            "pods/eviction",
-            "create",
-        )
-    })
-    .await;
+async fn an_evicting_playbook_needs_the_more_actions_component() {
+    let mut c = cluster("overlays/remediate", true, |_| {}).await;
     // Without a playbook that evicts, nothing needs the grant.
     c.doctor(&c.config, &["--output", "json"]).expect(0);
     let playbooks = c.home.path().join("playbooks");
@@ -550,6 +519,14 @@ async fn a_removed_eviction_grant_fails_apply_with_the_cluster_rule() {
         text.ends_with("1 failed, 0 optional not granted; exit 2\n"),
         "{text}"
     );
+    let rbac = repo("manifests/components/more-actions/rbac.yaml");
+    let out = c.kubectl(&["apply", "-f", rbac.to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "kubectl apply: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    c.doctor(&c.config, &["--output", "text"]).expect(0);
 }
 
 /// A port nothing listens on (bound, then let go).

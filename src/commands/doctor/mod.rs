@@ -310,7 +310,8 @@ async fn ledger(api: &Api, config: &RoundConfig) -> Vec<Check> {
             format!("unreadable, so rounds counts as paused: {e}"),
         ),
     });
-    if shards > 0 {
+    // Apply rounds always ask (see `permissions::needed`); others only once there are shards.
+    if shards > 0 && config.mode != Mode::Apply {
         out.extend(shard_cleanup(api, config).await);
     }
     out

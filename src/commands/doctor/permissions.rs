@@ -201,11 +201,11 @@ impl Need {
         match self {
             Self::Required => None,
             Self::DryRun => Some(
-                "dry-run rounds do without it (its dry runs are reported as skipped by `forbidden`); grant it to have the API server check them",
+                "dry-run rounds do without it: the dry runs of the actions that need it are reported as skipped by `forbidden`; grant it to have the API server check them",
             ),
-            Self::Cleanup => Some(
-                "without it the ledger shards rounds no longer uses stay in the namespace (unused)",
-            ),
+            Self::Cleanup => {
+                Some("without it the ledger shards a save replaced stay in the namespace (unused)")
+            }
         }
     }
 }
@@ -454,6 +454,15 @@ pub fn needed(config: &RoundConfig, mode: Mode) -> Needed {
     out.add(configmap(Get), req, &pause, None);
     out.add(configmap(Create), req, &ledger, None);
     out.add(configmap(Update), req, &ledger, None);
+    // Apply rounds remember cooldowns, history and intents: a ledger that outgrows one
+    // ConfigMap is kept in shards, and each save deletes the shards it replaced.
+    if mode == Mode::Apply {
+        let shards = format!(
+            "the ledger's replaced shards (ConfigMaps {}-*)",
+            config.ledger_name
+        );
+        out.add(configmap(Verb::Delete), Need::Cleanup, &shards, None);
+    }
     for verb in [Get, Create, Update] {
         out.add(
             Permission::in_namespace(verb, &Resource::LEASE, ns),
@@ -547,6 +556,7 @@ spec:
                 "get configmaps in namespace rounds Required",
                 "create configmaps in namespace rounds Required",
                 "update configmaps in namespace rounds Required",
+                "delete configmaps in namespace rounds Cleanup",
                 "get leases.coordination.k8s.io in namespace rounds Required",
                 "create leases.coordination.k8s.io in namespace rounds Required",
                 "update leases.coordination.k8s.io in namespace rounds Required",
