@@ -156,6 +156,17 @@ fn without(objects: &mut [Value], kind: &str, role: &str, resource: &str, verb: 
 
 /// `rounds doctor` with the service account's kubeconfig in `home`.
 fn doctor(home: &Path, config: &Path, playbooks: &Path, args: &[&str]) -> Doctor {
+    doctor_in(home, config, playbooks, args, &[])
+}
+
+/// The same with `env` set (an Indexed Job's shard).
+fn doctor_in(
+    home: &Path,
+    config: &Path,
+    playbooks: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Doctor {
     let started = Instant::now();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_rounds"))
         .arg("doctor")
@@ -170,6 +181,8 @@ fn doctor(home: &Path, config: &Path, playbooks: &Path, args: &[&str]) -> Doctor
         .env_remove("KUBECONFIG")
         .env_remove("KUBERNETES_SERVICE_HOST")
         .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("ROUNDS_SHARDS")
+        .envs(env.iter().copied())
         .output()
         .expect("run rounds doctor");
     Doctor {
@@ -470,6 +483,42 @@ spec:
   detect: {crashLoopBackOff: {minRestarts: 10}}
   remediate: [{evictPod: {}}]
 ";
+
+/// A shard of the Indexed Job (the shards overlay) holds a Lease of its own; the permissions
+/// are the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shard_checks_its_own_lease() {
+    let c = cluster("overlays/shards", true, |_| {}).await;
+    let shard = [("ROUNDS_SHARDS", "3"), ("JOB_COMPLETION_INDEX", "2")];
+    let d = doctor_in(
+        c.home.path(),
+        &c.config,
+        &c.playbooks,
+        &["--output", "json"],
+        &shard,
+    );
+    d.expect(0);
+    let report = d.json();
+    assert_eq!(report["shard"], "shard 2 of 3");
+    let lease = checks(&report)
+        .into_iter()
+        .find(|c| c["what"] == "update leases.coordination.k8s.io in namespace rounds")
+        .expect("the Lease check");
+    assert_eq!(lease["status"], "ok");
+    assert_eq!(
+        lease["for"],
+        json!([{"what": "the run lock (Lease rounds-shard-2)"}])
+    );
+    let whole = c.doctor(&c.config, &["--output", "json"]).expect(0).json();
+    let rbac = |r: &Value| -> Vec<Value> {
+        checks(r)
+            .into_iter()
+            .filter(|c| c["stage"] == "rbac")
+            .map(|c| c["permission"].clone())
+            .collect()
+    };
+    assert_eq!(rbac(&report), rbac(&whole));
+}
 
 /// evictPod is in no bundled playbook, so the remediate overlay does not grant its verb
 /// (components/more-actions does): doctor names it, and the component's RBAC makes it pass.
