@@ -43,7 +43,8 @@ pub enum Command {
     /// Print the JSON Schema of playbooks (or of the runner config).
     Schema(SchemaArgs),
     /// Check that rounds can run here: config, API, every needed permission (with the RBAC rule
-    /// to add), rounds' namespace, secrets and channels. Exit 0 only when all is well.
+    /// to add), rounds' namespace, secrets and channels. Exit 0 only when all is well, 1 when the
+    /// config, a playbook or a secret file is invalid, 2 when anything else is missing.
     Doctor(DoctorArgs),
     /// Explain a detector or an action; without a name, list them all.
     Explain(ExplainArgs),

@@ -296,6 +296,11 @@ impl Api {
                     if !e.is_transient() || !retry.retries(&e) {
                         return Err(e);
                     }
+                    // The last attempt: give up now rather than wait for an attempt never made.
+                    if attempt == MAX_ATTEMPTS {
+                        last = e.to_string();
+                        break;
+                    }
                     tracing::warn!(request = %what, attempt, error = %e, "Retrying a failed request.");
                     last = e.to_string();
                     match e {
