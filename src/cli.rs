@@ -92,11 +92,24 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Files or directories to check.
+    /// Files or directories to check: playbooks, and runner configs (kind: RunnerConfig), which
+    /// are checked together with the playbooks given with them.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Output format: text for people, json for tools, github for GitHub Actions annotations.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: OutputFormat,
+    pub output: ValidateOutput,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateOutput {
+    Text,
+    Json,
+    /// `::error file=…,line=…,col=…::message` workflow commands.
+    Github,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod detect;
 pub mod inventory;
+pub mod lint;
 pub mod notify;
 pub mod objects;
 pub mod plan;

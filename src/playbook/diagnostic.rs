@@ -4,8 +4,28 @@ use super::tree::Pos;
 use serde::Serialize;
 use std::fmt::Write as _;
 
+/// An error makes the input invalid; a warning marks a valid input that will not do what its
+/// author probably meant (`rounds validate --deny-warnings` fails on those too).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub enum Level {
+    #[default]
+    Error,
+    Warning,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Diagnostic {
+    pub level: Level,
     pub file: String,
     pub line: usize,
     pub column: usize,
@@ -23,6 +43,7 @@ impl Diagnostic {
             .flatten()
             .map(str::to_owned);
         Self {
+            level: Level::Error,
             file: file.to_owned(),
             line: pos.line,
             column: pos.col,
@@ -32,14 +53,21 @@ impl Diagnostic {
         }
     }
 
+    /// The same diagnostic as a warning.
+    pub fn warning(mut self) -> Self {
+        self.level = Level::Warning;
+        self
+    }
+
     /// `file:line:col: error: message`, the field, then the line with a caret under the column.
     pub fn render(&self) -> String {
+        let level = self.level.as_str();
         // A problem with the whole file (unreadable, too large) has no position.
         let mut out = if self.line == 0 {
-            format!("{}: error: {}\n", self.file, self.message)
+            format!("{}: {level}: {}\n", self.file, self.message)
         } else {
             format!(
-                "{}:{}:{}: error: {}\n",
+                "{}:{}:{}: {level}: {}\n",
                 self.file, self.line, self.column, self.message
             )
         };

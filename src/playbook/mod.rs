@@ -8,7 +8,8 @@ pub mod spec;
 pub mod tree;
 pub mod values;
 
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{Diagnostic, Level};
+pub use document::Located;
 pub use spec::{Playbook, Severity};
 
 use crate::detect::TargetKind;
@@ -16,6 +17,7 @@ use document::Source;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tree::PathSeg;
 
 /// A validated playbook with where it came from.
@@ -26,6 +28,32 @@ pub struct Loaded {
     /// `sha256:` of the document's canonical JSON form: formatting and comments do not change
     /// it, any change of meaning does.
     pub digest: String,
+    /// The document as written, to report later findings about it (warnings) at their line.
+    pub located: Located,
+}
+
+/// A valid runner config found among the files given to `rounds validate`.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: crate::config::RunnerConfig,
+    pub file: String,
+    /// `sha256:` of the canonical JSON form, as for playbooks.
+    pub digest: String,
+    pub located: Located,
+}
+
+/// Everything read from a set of paths: the valid documents and every problem of all files.
+#[derive(Debug, Default)]
+pub struct Loading {
+    pub playbooks: Vec<Loaded>,
+    pub configs: Vec<LoadedConfig>,
+    pub errors: Vec<Diagnostic>,
+}
+
+/// `sha256:` of a document's canonical form (JSON with sorted keys).
+pub fn digest(doc: &tree::Node) -> String {
+    let canonical = serde_json::to_vec(&doc.to_json()).unwrap_or_default();
+    format!("sha256:{}", hex::encode(Sha256::digest(&canonical)))
 }
 
 impl Loaded {
@@ -67,20 +95,22 @@ pub fn playbook_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 
 /// Loads and validates every playbook under `paths`. Returns all problems of all files together.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
-    load_documents(paths, false)
+    let loading = load_all(paths, false);
+    if loading.errors.is_empty() {
+        Ok(loading.playbooks)
+    } else {
+        Err(loading.errors)
+    }
 }
 
-/// Like [`load`], but runner configs (`kind: RunnerConfig`) among the files are checked too,
-/// for `rounds validate`.
-pub fn load_with_configs(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
-    load_documents(paths, true)
-}
-
-fn load_documents(paths: &[PathBuf], accept_configs: bool) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
+/// Reads every document under `paths`: playbooks, and with `accept_configs` also runner configs
+/// (`kind: RunnerConfig`, for `rounds validate`). Valid documents are kept even when others
+/// have errors, so later checks can still look at them.
+pub fn load_all(paths: &[PathBuf], accept_configs: bool) -> Loading {
     let config_schema = crate::config::schema();
     let schema = schema();
-    let mut loaded = Vec::new();
-    let mut problems = Vec::new();
+    let mut out = Loading::default();
+    let problems = &mut out.errors;
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     for path in paths {
         let files = match playbook_files(path) {
@@ -92,7 +122,7 @@ fn load_documents(paths: &[PathBuf], accept_configs: bool) -> Result<Vec<Loaded>
         };
         for file in files {
             let source = match Source::read(&file) {
-                Ok(s) => s,
+                Ok(s) => Arc::new(s),
                 Err(d) => {
                     problems.push(d);
                     continue;
@@ -109,10 +139,14 @@ fn load_documents(paths: &[PathBuf], accept_configs: bool) -> Result<Vec<Loaded>
                 let kind = doc.get("kind").map(|k| k.to_json());
                 if accept_configs && kind.as_ref().and_then(|k| k.as_str()) == Some("RunnerConfig")
                 {
-                    if let Err(mut d) =
-                        source.typed::<crate::config::RunnerConfig>(&config_schema, &doc)
-                    {
-                        problems.append(&mut d);
+                    match source.typed::<crate::config::RunnerConfig>(&config_schema, &doc) {
+                        Ok(config) => out.configs.push(LoadedConfig {
+                            config,
+                            file: source.file.clone(),
+                            digest: digest(&doc),
+                            located: Located::new(&source, doc),
+                        }),
+                        Err(mut d) => problems.append(&mut d),
                     }
                     continue;
                 }
@@ -143,20 +177,16 @@ fn load_documents(paths: &[PathBuf], accept_configs: bool) -> Result<Vec<Loaded>
                     }));
                     continue;
                 }
-                let canonical = serde_json::to_vec(&doc.to_json()).unwrap_or_default();
-                loaded.push(Loaded {
+                out.playbooks.push(Loaded {
                     playbook,
                     file: source.file.clone(),
-                    digest: format!("sha256:{}", hex::encode(Sha256::digest(&canonical))),
+                    digest: digest(&doc),
+                    located: Located::new(&source, doc),
                 });
             }
         }
     }
-    if problems.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(problems)
-    }
+    out
 }
 
 /// Checks that span fields: each action must be able to act on what the detector finds.

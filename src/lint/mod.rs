@@ -1,0 +1,99 @@
+//! Checks that run after every document is loaded: across documents (a playbook's route must
+//! exist in the runner config validated with it) and warnings (valid documents that will not do
+//! what their author probably meant: a scope that excludes everything, an action with no
+//! budget, a schedule that never fires).
+//!
+//! Adding a check: one file with a `check` function, and one line in [`CHECKS`].
+
+mod budget;
+mod routes;
+mod schedule;
+mod scope;
+
+use crate::config::RunnerConfig;
+use crate::plan::Action;
+use crate::playbook::tree::PathSeg;
+use crate::playbook::{Diagnostic, Loaded, LoadedConfig};
+
+/// What the checks look at.
+pub struct Input<'a> {
+    pub playbooks: &'a [Loaded],
+    /// The runner configs validated together with the playbooks.
+    pub configs: &'a [LoadedConfig],
+}
+
+impl Input<'_> {
+    /// The protected namespaces the runner would use: those of the configs given, else the
+    /// defaults.
+    fn runner_configs(&self) -> Vec<(Option<&LoadedConfig>, RunnerConfig)> {
+        if self.configs.is_empty() {
+            vec![(None, RunnerConfig::default())]
+        } else {
+            self.configs
+                .iter()
+                .map(|c| (Some(c), c.config.clone()))
+                .collect()
+        }
+    }
+}
+
+type Check = fn(&Input, &mut Vec<Diagnostic>);
+
+/// Every check, in the order their diagnostics are reported.
+const CHECKS: &[Check] = &[routes::check, scope::check, budget::check, schedule::check];
+
+/// Runs every check; errors and warnings are told apart by their level.
+pub fn check(input: &Input) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for check in CHECKS {
+        check(input, &mut out);
+    }
+    out.sort_by(|a, b| {
+        (a.level, &a.file, a.line, a.column).cmp(&(b.level, &b.file, b.line, b.column))
+    });
+    out
+}
+
+/// Whether an action changes the cluster (every action but `notifyOnly`).
+fn writes(action: &Action) -> bool {
+    !matches!(action, Action::NotifyOnly(_))
+}
+
+/// `spec.a.b` as a path.
+fn path(keys: &[&str]) -> Vec<PathSeg> {
+    keys.iter().map(|k| PathSeg::Key((*k).to_owned())).collect()
+}
+
+#[cfg(test)]
+mod testing {
+    use crate::playbook::{self, Loading};
+
+    /// Loads documents written to a temporary directory.
+    pub fn load(files: &[(&str, &str)]) -> Loading {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("write");
+        }
+        let loading = playbook::load_all(&[dir.path().to_owned()], true);
+        assert!(loading.errors.is_empty(), "{:?}", loading.errors);
+        loading
+    }
+
+    /// The messages of every diagnostic the checks give.
+    pub fn messages(files: &[(&str, &str)]) -> Vec<String> {
+        let loading = load(files);
+        super::check(&super::Input {
+            playbooks: &loading.playbooks,
+            configs: &loading.configs,
+        })
+        .into_iter()
+        .map(|d| format!("{} {}: {}", d.level.as_str(), d.path, d.message))
+        .collect()
+    }
+
+    pub fn playbook(spec: &str) -> String {
+        format!(
+            "apiVersion: rounds.dev/v1alpha1\nkind: Playbook\nmetadata:\n  name: pb\nspec:\n{spec}"
+        )
+    }
+}
