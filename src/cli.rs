@@ -34,6 +34,10 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Explain a detector or an action; without a name, list them all.
     Explain(ExplainArgs),
+    /// Write playbooks.lock: the sha256 of each playbook and of the runner config.
+    Lock(LockArgs),
+    /// Check playbooks.lock against the files: name every file that differs, is missing or is new.
+    VerifyLock(VerifyLockArgs),
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +114,35 @@ pub enum ValidateOutput {
     Json,
     /// `::error file=…,line=…,col=…::message` workflow commands.
     Github,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Playbook files or directories. Default: the paths recorded in the existing lock.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The runner config to lock with them. Default: the one recorded in the existing lock.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The lock file.
+    #[arg(long, value_name = "FILE", default_value = crate::lock::DEFAULT_FILE)]
+    pub lock: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyLockArgs {
+    /// Playbook files or directories. Default: the paths recorded in the lock.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The runner config. Default: the one recorded in the lock.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The lock file.
+    #[arg(long, value_name = "FILE", default_value = crate::lock::DEFAULT_FILE)]
+    pub lock: PathBuf,
+    /// Output format; github prints an Actions annotation per file.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: ValidateOutput,
 }
 
 #[derive(Debug, Args)]

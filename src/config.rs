@@ -28,6 +28,9 @@ pub struct RunnerConfig {
     /// Prometheus, for detectors with `source: prometheus`.
     #[serde(default)]
     pub prometheus: Option<PrometheusConfig>,
+    /// The playbook lock to enforce (see `rounds lock`).
+    #[serde(default)]
+    pub lock: Option<crate::lock::config::LockConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -75,6 +78,7 @@ impl Default for RunnerConfig {
             protected_namespaces: default_protected(),
             secrets_dir: default_secrets_dir(),
             prometheus: None,
+            lock: None,
         }
     }
 }

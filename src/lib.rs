@@ -10,6 +10,7 @@ pub mod config;
 pub mod detect;
 pub mod inventory;
 pub mod lint;
+pub mod lock;
 pub mod notify;
 pub mod objects;
 pub mod plan;

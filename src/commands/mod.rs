@@ -2,6 +2,7 @@
 //! returned with their context and mapped to exit codes by `main`.
 
 pub mod explain;
+pub mod lock;
 pub mod plan;
 pub mod validate;
 
@@ -57,5 +58,7 @@ pub fn run(cli: Cli) -> Result<Exit, CommandError> {
             Ok(Exit::Done)
         }
         Command::Explain(args) => explain::explain(args.name.as_deref()),
+        Command::Lock(args) => lock::lock(&args),
+        Command::VerifyLock(args) => lock::verify(&args),
     }
 }

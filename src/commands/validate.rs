@@ -226,7 +226,7 @@ fn github(outcome: &Outcome, workspace: Option<&Path>, deny_warnings: bool) -> S
 
 /// A path as GitHub names files in a pull request: relative to the workspace (the repository
 /// root), without `./`.
-fn repo_path(file: &str, workspace: Option<&Path>) -> String {
+pub(crate) fn repo_path(file: &str, workspace: Option<&Path>) -> String {
     let path = Path::new(file);
     let path = match workspace {
         Some(w) if path.is_absolute() => path.strip_prefix(w).unwrap_or(path),

@@ -1,0 +1,14 @@
+//! The runner config's `lock` section: where the lock is, so a round enforces it.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LockConfig {
+    /// The lock `rounds lock` wrote (mount it with the playbooks, e.g.
+    /// /etc/rounds/playbooks/playbooks.lock). In apply mode, playbooks whose digest is not in it
+    /// never act; in dry-run they run with a warning.
+    pub file: PathBuf,
+}
