@@ -38,6 +38,9 @@ pub enum Command {
     Lock(LockArgs),
     /// Check playbooks.lock against the files: name every file that differs, is missing or is new.
     VerifyLock(VerifyLockArgs),
+    /// Compare the plans of two playbook sets (a pull request's base and head) on one read of
+    /// the same cluster state.
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +146,52 @@ pub struct VerifyLockArgs {
     /// Output format; github prints an Actions annotation per file.
     #[arg(long, value_enum, default_value = "text")]
     pub output: ValidateOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The playbooks before the change (files or directories, repeatable). A path that does
+    /// not exist is an empty set (a pull request that adds the first playbooks).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub base: Vec<PathBuf>,
+    /// The playbooks after the change (repeatable).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub head: Vec<PathBuf>,
+    /// Cluster state from a snapshot (repeatable), as for `rounds plan`.
+    #[arg(long, value_name = "PATH", required_unless_present = "kubeconfig")]
+    pub snapshot: Vec<PathBuf>,
+    /// Cluster state from the API server of this kubeconfig.
+    #[arg(long, value_name = "FILE", conflicts_with = "snapshot")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use.
+    #[arg(long, value_name = "NAME", conflicts_with = "snapshot")]
+    pub context: Option<String>,
+    /// Reference time for every time window, as RFC 3339 (default: now).
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// text for a terminal, json for tools, markdown for a pull-request comment.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: DiffOutput,
+    /// Prometheus base URL for detectors with `source: prometheus`.
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// Objects per list page against the API.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub page_size: u32,
+    /// Everything asked of the API must finish within this.
+    #[arg(long, default_value = "4m", value_parser = parse_duration)]
+    pub deadline: std::time::Duration,
+    /// Client-side limit on API requests per second.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub qps: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffOutput {
+    Text,
+    Json,
+    /// A pull-request comment (GitHub-flavoured Markdown, within 65,536 characters).
+    Markdown,
 }
 
 #[derive(Debug, Args)]

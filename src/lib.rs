@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod detect;
+pub mod diff;
 pub mod inventory;
 pub mod lint;
 pub mod lock;

@@ -1,6 +1,7 @@
 //! The subcommands. Each returns the process exit status; errors that stop a command are
 //! returned with their context and mapped to exit codes by `main`.
 
+pub mod diff;
 pub mod explain;
 pub mod lock;
 pub mod plan;
@@ -60,5 +61,6 @@ pub fn run(cli: Cli) -> Result<Exit, CommandError> {
         Command::Explain(args) => explain::explain(args.name.as_deref()),
         Command::Lock(args) => lock::lock(&args),
         Command::VerifyLock(args) => lock::verify(&args),
+        Command::Diff(args) => diff::diff(&args),
     }
 }

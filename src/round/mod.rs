@@ -3,6 +3,7 @@
 
 pub mod collect;
 pub mod context;
+pub mod sets;
 
 use crate::api::Api;
 use crate::detect::{DetectContext, Finding, Reads};
