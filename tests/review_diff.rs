@@ -349,3 +349,79 @@ fn markdown_stays_within_the_github_comment_limit_and_says_what_was_cut() {
         "{note}"
     );
 }
+
+/// Against the API server: the same diff as on the snapshot the server was seeded from, with
+/// each collection listed once and each owner fetched once for both plans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_cluster_is_read_once_for_both_plans() {
+    use rounds_test_apiserver::{Identity, ServerConfig, TestApiServer};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let server = TestApiServer::start(
+        ServerConfig::new()
+            .snapshot(root.join(DEMO))
+            .rbac(root.join("manifests"))
+            .token("diff-token", Identity::service_account("rounds", "rounds")),
+    )
+    .await
+    .expect("test API server starts");
+    let r = everything();
+    let kubeconfig = r.path().join("kubeconfig");
+    server
+        .write_kubeconfig(&kubeconfig, "diff-token", "rounds")
+        .expect("kubeconfig");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_rounds"))
+        .args(["diff", "--now", NOW, "--output", "json", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .arg("--base")
+        .arg(r.path().join("base"))
+        .arg("--head")
+        .arg(r.path().join("head"))
+        .env("HOME", r.path())
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .output()
+        .await
+        .expect("run rounds");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut live: Value = serde_json::from_slice(&out.stdout).expect("JSON diff");
+    let mut snap = json(r.path());
+    assert!(
+        live["source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("cluster https://127.0.0.1:"))
+    );
+    for d in [&mut live, &mut snap] {
+        d["source"] = Value::Null;
+        d["notes"] = Value::Null;
+    }
+    assert_eq!(live, snap, "the live diff differs from the snapshot's");
+    let records = server.requests().records();
+    // Lists, owners, claims, kubelet summaries, Events, logs: each one request.
+    let mut gets: Vec<String> = records
+        .iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| format!("{}?{}", r.path, r.query))
+        .collect();
+    let all = gets.len();
+    gets.sort();
+    gets.dedup();
+    assert_eq!(all, gets.len(), "a request was made twice: {gets:#?}");
+    assert!(
+        gets.iter().any(|g| g.starts_with("/api/v1/pods?")),
+        "{gets:?}"
+    );
+    assert!(
+        gets.iter()
+            .any(|g| g.starts_with("/apis/apps/v1/namespaces/shop/deployments/api?")),
+        "owners are fetched: {gets:?}"
+    );
+    assert_eq!(
+        records.iter().filter(|r| r.method != "GET").count(),
+        0,
+        "diff never writes"
+    );
+}
