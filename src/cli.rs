@@ -199,6 +199,18 @@ pub struct SchemaArgs {
     /// Which document's schema.
     #[arg(long, value_enum, default_value = "playbook")]
     pub kind: SchemaKind,
+    /// JSON Schema dialect. draft-07 is what editors read (yaml-language-server in VS Code,
+    /// Neovim and Helix; JetBrains IDEs); 2020-12 is what `rounds validate` checks against.
+    #[arg(long, value_enum, default_value = "draft-07")]
+    pub draft: SchemaDraft,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaDraft {
+    #[value(name = "draft-07")]
+    Draft07,
+    #[value(name = "2020-12")]
+    Draft2020_12,
 }
 
 #[derive(Debug, Args)]
@@ -217,4 +229,6 @@ pub enum OutputFormat {
 pub enum SchemaKind {
     Playbook,
     Config,
+    /// playbooks.lock
+    Lock,
 }

@@ -4,6 +4,7 @@
 //! playbook → inventory/objects → detect (findings) → plan (actions) → report.
 
 pub mod api;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;

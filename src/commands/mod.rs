@@ -5,9 +5,10 @@ pub mod diff;
 pub mod explain;
 pub mod lock;
 pub mod plan;
+pub mod schema;
 pub mod validate;
 
-use crate::cli::{Cli, Command, SchemaKind};
+use crate::cli::{Cli, Command};
 use std::process::ExitCode;
 
 /// Exit codes, stable and documented in `--help`.
@@ -48,16 +49,7 @@ pub fn run(cli: Cli) -> Result<Exit, CommandError> {
         Command::Plan(args) => plan::plan(&args),
         Command::Run(args) => plan::run(&args),
         Command::Validate(args) => Ok(validate::validate(&args)),
-        Command::Schema(args) => {
-            let schema = match args.kind {
-                SchemaKind::Playbook => crate::playbook::schema(),
-                SchemaKind::Config => crate::config::schema(),
-            };
-            let text = serde_json::to_string_pretty(&schema)
-                .map_err(|e| CommandError::CouldNotRun(format!("cannot print the schema: {e}")))?;
-            println!("{text}");
-            Ok(Exit::Done)
-        }
+        Command::Schema(args) => schema::schema(&args),
         Command::Explain(args) => explain::explain(args.name.as_deref()),
         Command::Lock(args) => lock::lock(&args),
         Command::VerifyLock(args) => lock::verify(&args),

@@ -16,6 +16,22 @@ condition. Evicted pods usually have no containerStatuses, and their containers 
 show as running; neither matters. A pod that failed because its container exited non-zero
 is not an eviction. The resource that ran short (memory, ephemeral-storage...) is evidence.
 No arguments.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: evicted-cleanup
+spec:
+  description: Delete the records of evicted pods.
+  detect:
+    evicted: {}
+  severity: info
+  remediate:
+    - deleteFailedPods: {}
+  guards:
+    maxActionsPerRound: 50
+"#;
 }
 
 impl Detect for Evicted {

@@ -36,6 +36,25 @@ Kubernetes keeps only the current and the last termination of each container, so
 counted when its finishedAt lies within `within` before the round (unreadable times count).
 Arguments: minCount (default 1): kills needed across the pods of one owning workload;
 within (default 6h).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: oom-raise-memory
+spec:
+  description: Raise memory limits of workloads OOMKilled twice within 6h, up to 4Gi.
+  scope:
+    excludeNamespaces: ["kube-*"]
+  detect:
+    oomKilled: { minCount: 2, within: 6h }
+  severity: warning
+  remediate:
+    - raiseMemoryLimit: { factor: 1.5, max: 4Gi }
+  guards:
+    maxActionsPerRound: 3
+    cooldown: 24h
+"#;
 }
 
 impl Detect for OomKilled {

@@ -15,6 +15,20 @@ impl DeleteFailedPods {
 Deletes the finding's pod only if its phase is Failed (evicted pods, failed job pods), which
 frees nothing that runs: those pods hold no containers, only API objects and IP-less records.
 A pod in any other phase is skipped. No arguments.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: clean-evicted
+spec:
+  detect:
+    evicted: {}
+  remediate:
+    - deleteFailedPods: {}
+  guards:
+    maxActionsPerRound: 50
+"#;
 }
 
 impl PlanAction for DeleteFailedPods {

@@ -20,6 +20,21 @@ impl DeletePod {
 Deletes the pod (DELETE pods/NAME). Unlike evictPod it does not consult
 PodDisruptionBudgets; prefer evictPod for pods that serve traffic. A pod without a controller
 is not recreated. Arguments: gracePeriodSeconds (optional).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: delete-stuck-pods
+spec:
+  detect:
+    imagePullBackOff: {}
+  remediate:
+    - deletePod: { gracePeriodSeconds: 0 }
+  guards:
+    maxActionsPerRound: 5
+    cooldown: 1h
+"#;
 }
 
 impl PlanAction for DeletePod {

@@ -34,6 +34,21 @@ ownerReferences) with a strategic merge patch on that one container, by `factor`
 to whole MiB and capped at `max`. A container without a memory limit, or already at the cap,
 is skipped. Jobs are skipped: their pod template cannot change.
 Arguments: factor (default 1.5), max (required, e.g. 4Gi).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: raise-memory
+spec:
+  detect:
+    oomKilled: { minCount: 2, within: 6h }
+  remediate:
+    - raiseMemoryLimit: { factor: 1.5, max: 4Gi }
+  guards:
+    maxActionsPerRound: 3
+    cooldown: 24h
+"#;
 }
 
 const KINDS: &[WorkloadKind] = &[

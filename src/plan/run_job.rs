@@ -43,6 +43,34 @@ Creates a batch/v1 Job from `template` (metadata labels/annotations and a JobSpe
 finding's fingerprint, so a retried round does not start it twice. Each container gets
 ROUNDS_TARGET_KIND, ROUNDS_TARGET_NAMESPACE, ROUNDS_TARGET_NAME and ROUNDS_FINGERPRINT.
 Arguments: namespace (optional), template (required).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: node-disk-cleanup
+spec:
+  detect:
+    diskPressure: { for: 5m }
+  remediate:
+    - runJob:
+        namespace: rounds
+        template:
+          metadata:
+            labels: { app.kubernetes.io/name: disk-cleanup }
+          spec:
+            backoffLimit: 0
+            template:
+              spec:
+                restartPolicy: Never
+                containers:
+                  - name: cleanup
+                    image: registry.example.com/ops/disk-cleanup:1.2
+                    args: ["--older-than", "7d"]
+  guards:
+    maxActionsPerRound: 1
+    cooldown: 2h
+"#;
 }
 
 impl PlanAction for RunJob {

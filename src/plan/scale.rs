@@ -32,6 +32,21 @@ impl Scale {
 Changes the replicas of the workload that owns the finding's pod (Deployment, StatefulSet,
 ReplicaSet) through its scale subresource, by `by`, kept between `min` and `max`. A workload
 already at the bound is skipped. Arguments: by (default 1), min (default 0), max (required).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: scale-out-oom
+spec:
+  detect:
+    oomKilled: { minCount: 3, within: 1h }
+  remediate:
+    - scale: { by: 1, min: 2, max: 10 }
+  guards:
+    maxActionsPerRound: 1
+    cooldown: 30m
+"#;
 }
 
 impl PlanAction for Scale {
