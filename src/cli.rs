@@ -46,9 +46,15 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct RoundArgs {
     /// Read cluster state from a snapshot instead of the API: what `kubectl get ... -o yaml|json`
-    /// prints, multi-document YAML, or a directory of such files (repeatable).
+    /// prints, multi-document YAML, or a directory of such files (repeatable; `-` is stdin).
     #[arg(long, value_name = "PATH")]
     pub snapshot: Vec<PathBuf>,
+    /// The most bytes one object of a snapshot may span (a quantity: 16Mi).
+    #[arg(long, value_name = "SIZE", default_value = "16Mi", value_parser = parse_size)]
+    pub max_object_size: u64,
+    /// The longest single value or line of a snapshot (a quantity: 4Mi).
+    #[arg(long, value_name = "SIZE", default_value = "4Mi", value_parser = parse_size)]
+    pub max_token_size: u64,
     /// Playbook files or directories (repeatable). Default: the runner config's `playbooks`,
     /// else /etc/rounds/playbooks.
     #[arg(long, value_name = "PATH")]
@@ -82,6 +88,23 @@ pub struct RoundArgs {
     /// Client-side limit on API requests per second.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub qps: u32,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let q: crate::playbook::values::Quantity = s.parse()?;
+    if q.value() < 1.0 {
+        return Err(format!("{s:?} is less than one byte"));
+    }
+    Ok(q.value() as u64)
+}
+
+impl RoundArgs {
+    pub fn snapshot_limits(&self) -> crate::inventory::snapshot::Limits {
+        crate::inventory::snapshot::Limits {
+            max_object_bytes: self.max_object_size,
+            max_token_bytes: self.max_token_size,
+        }
+    }
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -160,6 +183,12 @@ pub struct DiffArgs {
     /// Cluster state from a snapshot (repeatable), as for `rounds plan`.
     #[arg(long, value_name = "PATH", required_unless_present = "kubeconfig")]
     pub snapshot: Vec<PathBuf>,
+    /// The most bytes one object of a snapshot may span (a quantity: 16Mi).
+    #[arg(long, value_name = "SIZE", default_value = "16Mi", value_parser = parse_size)]
+    pub max_object_size: u64,
+    /// The longest single value or line of a snapshot (a quantity: 4Mi).
+    #[arg(long, value_name = "SIZE", default_value = "4Mi", value_parser = parse_size)]
+    pub max_token_size: u64,
     /// Cluster state from the API server of this kubeconfig.
     #[arg(long, value_name = "FILE", conflicts_with = "snapshot")]
     pub kubeconfig: Option<PathBuf>,

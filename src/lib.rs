@@ -20,3 +20,4 @@ pub mod playbook;
 pub mod report;
 pub mod round;
 pub mod tls;
+pub mod wording;

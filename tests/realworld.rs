@@ -40,6 +40,8 @@ fn all_detectors() -> Vec<Detector> {
         "jobFailed: {}",
         "pvcUsage: {}",
         "nodeFilesystemUsage: {}",
+        "containerStartFailure: {}",
+        "nodeOomKilled: {}",
     ]
     .into_iter()
     .map(detector)
@@ -102,12 +104,14 @@ fn objects(path: &Path, text: &str) -> Vec<Object> {
     let copy = dir.path().join(path.file_name().expect("file name"));
     std::fs::write(&copy, text).expect("write");
     let mut out = Vec::new();
-    rounds::inventory::snapshot::read_file(&copy, &mut |d| {
+    let limits = rounds::inventory::snapshot::Limits::DEFAULT;
+    let notes = rounds::inventory::snapshot::read(&[copy], limits, &mut |d| {
         if let Decoded::Object(o) = d {
             out.push(o)
         }
     })
     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(notes.is_empty(), "{}: {notes:?}", path.display());
     assert!(!out.is_empty(), "{}: no objects", path.display());
     out
 }
@@ -140,7 +144,7 @@ fn run(detectors: &[Detector], objects: &[Object], now: DateTime<Utc>) -> BTreeS
     let ctx = DetectContext { now };
     let mut found = BTreeSet::new();
     for d in detectors {
-        let mut out = Vec::new();
+        let mut out = rounds::detect::Out::default();
         for o in objects {
             d.imp().detect(o, &ctx, &mut out);
         }
@@ -373,6 +377,27 @@ expect!(
     []
 );
 
+// i: a container that cannot start (a typed PodList): not an OOM kill, not (yet) a crash loop.
+expect!(
+    troubleshoot_init_command_cannot_run,
+    "i-start-failure/troubleshoot-init-runcontainererror.yaml",
+    [
+        "containerStartFailure: Pod message-pod-init-crashloop-backoff/init-demo2 container=install reason=RunContainerError exit=127 restarts=1 role=init image=busybox:1.28",
+    ]
+);
+
+// j: Events. A typed EventList of pod and job Events has no node OOM kill; the fragment does.
+expect!(
+    troubleshoot_events_without_node_oom,
+    "j-events/troubleshoot-events-imagepull-oomjob-failedscheduling.yaml",
+    []
+);
+expect!(
+    node_oom_killing_event_without_api_version,
+    "j-events/k8s-134490-node-oomkilling-event-FRAGMENT.yaml",
+    ["nodeOomKilled: Node XXXXXXXXXX reason=OOMKilling"]
+);
+
 /// Every file of the folder is covered by a test above: a new dump cannot go unchecked.
 #[test]
 fn every_file_is_covered() {
@@ -482,7 +507,7 @@ fn evictions_name_the_resource_that_ran_short() {
         "d-evicted/argo-evicted-with-running-containers.yaml",
     ] {
         let (objects, now) = load(file);
-        let mut out = Vec::new();
+        let mut out = rounds::detect::Out::default();
         detector("evicted: {}")
             .imp()
             .detect(&objects[0], &DetectContext { now }, &mut out);
@@ -507,7 +532,7 @@ fn oom_kill_long_ago_is_reported_with_a_longer_window() {
 fn unschedulable_messages_are_kept_as_evidence() {
     let (objects, now) =
         load("f-unschedulable/insights-openshift-router-unschedulable-hostport.yaml");
-    let mut out = Vec::new();
+    let mut out = rounds::detect::Out::default();
     detector("unschedulable: {}")
         .imp()
         .detect(&objects[0], &DetectContext { now }, &mut out);
@@ -537,4 +562,74 @@ fn a_missing_owner_is_reported_as_missing_not_guessed() {
     assert_eq!(owner.kind, "ReplicaSet");
     assert_eq!(owner.name, "guestbook-ui-errimagepullbackoff-66cfffb669");
     assert!(!owner.resolved);
+}
+
+#[test]
+fn the_start_failure_names_the_command_that_cannot_run() {
+    let (objects, now) = load("i-start-failure/troubleshoot-init-runcontainererror.yaml");
+    assert_eq!(objects.len(), 1, "one pod in the PodList");
+    let mut out = rounds::detect::Out::default();
+    detector("containerStartFailure: {}").imp().detect(
+        &objects[0],
+        &DetectContext { now },
+        &mut out,
+    );
+    assert_eq!(
+        out[0].message,
+        "init container install cannot start (RunContainerError): its command cannot run (exit code 127)"
+    );
+    let evidence = out[0].evidence.message.as_deref().unwrap_or_default();
+    assert!(
+        evidence.contains("exec: \"wge\": executable file not found in $PATH"),
+        "{evidence}"
+    );
+}
+
+#[test]
+fn every_event_of_the_event_list_is_read() {
+    let (objects, _) = load("j-events/troubleshoot-events-imagepull-oomjob-failedscheduling.yaml");
+    let events: Vec<&rounds::objects::Event> = objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::Event(e) => Some(&**e),
+            _ => None,
+        })
+        .collect();
+    // The README says 19; the file holds 17 items (`grep -c '^- kind: Event'`), all read.
+    assert_eq!(events.len(), 17);
+    let reasons: BTreeSet<&str> = events.iter().filter_map(|e| e.reason.as_deref()).collect();
+    for r in [
+        "Failed",
+        "BackOff",
+        "BackoffLimitExceeded",
+        "FailedScheduling",
+    ] {
+        assert!(reasons.contains(r), "{r} in {reasons:?}");
+    }
+}
+
+#[test]
+fn the_node_oom_fragment_counts_every_kill_and_its_reporter() {
+    let (objects, now) = load("j-events/k8s-134490-node-oomkilling-event-FRAGMENT.yaml");
+    let mut out = rounds::detect::Out::default();
+    detector("nodeOomKilled: {}")
+        .imp()
+        .detect(&objects[0], &DetectContext { now }, &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].occurrences, 1074);
+    assert_eq!(out[0].evidence.reporter.as_deref(), Some("kernel-monitor"));
+    assert_eq!(
+        out[0].message,
+        "the kernel of node XXXXXXXXXX killed processes for lack of memory: 1074 time(s) (OOMKilling from kernel-monitor)"
+    );
+    // Placed in time by its first timestamp, the only one it has: a day later it is old.
+    let mut later = rounds::detect::Out::default();
+    detector("nodeOomKilled: {}").imp().detect(
+        &objects[0],
+        &DetectContext {
+            now: now + Duration::days(1),
+        },
+        &mut later,
+    );
+    assert!(later.is_empty());
 }

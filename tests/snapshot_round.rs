@@ -55,7 +55,7 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     assert_eq!(r["kind"], "RoundReport");
     assert_eq!(r["mode"], "dry-run");
     assert_eq!(r["now"], "2026-11-22T10:00:00Z");
-    assert_eq!(r["playbooks"].as_array().map(Vec::len), Some(10));
+    assert_eq!(r["playbooks"].as_array().map(Vec::len), Some(12));
     for p in r["playbooks"].as_array().expect("playbooks") {
         let digest = p["digest"].as_str().expect("digest");
         assert!(
@@ -248,7 +248,7 @@ fn text_output_groups_by_playbook_and_ends_with_a_summary() {
     assert_eq!(
         text.lines().last(),
         Some(
-            "10 playbook(s), 10 due; 52 object(s) read; 10 finding(s); actions: 9 planned, 0 applied, 0 skipped, 0 failed."
+            "12 playbook(s), 12 due; 52 object(s) read; 10 finding(s); actions: 9 planned, 0 applied, 0 skipped, 0 failed."
         )
     );
 }

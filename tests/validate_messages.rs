@@ -222,5 +222,5 @@ fn the_bundled_playbooks_are_valid() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).ends_with("10 playbook(s) valid\n"));
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("12 playbook(s) valid\n"));
 }

@@ -50,6 +50,10 @@ pub fn diff(args: &DiffArgs) -> Result<Exit, CommandError> {
         now,
         mode: Mode::DryRun,
         snapshot: args.snapshot.clone(),
+        snapshot_limits: crate::inventory::snapshot::Limits {
+            max_object_bytes: args.max_object_size,
+            max_token_bytes: args.max_token_size,
+        },
         page_size: args.page_size,
         extra,
     };

@@ -111,6 +111,7 @@ fn round_on_snapshot(
         now: prepared.now,
         mode,
         snapshot: args.snapshot.clone(),
+        snapshot_limits: args.snapshot_limits(),
         page_size: args.page_size,
         extra,
     };

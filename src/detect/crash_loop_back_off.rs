@@ -1,7 +1,8 @@
 //! `crashLoopBackOff`: containers that keep crashing and being restarted.
 
+use super::container_start_failure::cannot_start;
 use super::oom_killed::{role_name, target};
-use super::{Detect, DetectContext, Detection, Evidence, Reads, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use crate::objects::pod::ContainerRole;
 use schemars::JsonSchema;
@@ -26,7 +27,8 @@ impl CrashLoopBackOff {
 Finds app, init and sidecar containers in a crash loop: waiting with reason CrashLoopBackOff,
 or caught between two back-offs (state terminated, restarts rising, and the pod will restart
 it). A container that exits 0 under restartPolicy Always loops too. A completed init
-container, or a failed one in a pod with restartPolicy Never, is not a loop.
+container, or a failed one in a pod with restartPolicy Never, is not a loop, and neither is
+a container that cannot start (containerStartFailure reports those).
 Arguments: minRestarts (default 2).";
 
     /// A complete playbook using it; a test validates it.
@@ -59,11 +61,12 @@ impl Detect for CrashLoopBackOff {
         TargetKind::Pod
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::Pod(pod) = object else { return };
         for c in pod.containers() {
             let s = c.status;
-            if s.restart_count < i64::from(self.min_restarts) {
+            // A container that cannot start is not crashing: restarting it never helps.
+            if s.restart_count < i64::from(self.min_restarts) || cannot_start(s).is_some() {
                 continue;
             }
             let waiting = s.state.waiting.as_ref();
@@ -128,8 +131,8 @@ mod tests {
     use super::*;
     use crate::detect::util::{at, pod};
 
-    fn run(yaml: &str) -> Vec<Detection> {
-        let mut out = Vec::new();
+    fn run(yaml: &str) -> Out {
+        let mut out = Out::default();
         CrashLoopBackOff::default().detect(&pod(yaml), &at("2026-11-22T10:00:00Z"), &mut out);
         out
     }

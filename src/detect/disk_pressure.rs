@@ -2,7 +2,7 @@
 
 use super::node_not_ready::node_target;
 use super::util::lasted;
-use super::{Detect, DetectContext, Detection, Evidence, Reads, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use crate::playbook::values::Duration;
 use schemars::JsonSchema;
@@ -49,7 +49,7 @@ impl Detect for DiskPressure {
         TargetKind::Node
     }
 
-    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Out) {
         let Object::Node(node) = object else { return };
         let Some(c) = node
             .condition("DiskPressure")
@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn true_is_pressure_unknown_is_not() {
-        let mut out = Vec::new();
+        let mut out = Out::default();
         let d = DiskPressure::default();
         d.detect(&node("True"), &at("2026-11-22T10:00:00Z"), &mut out);
         d.detect(&node("Unknown"), &at("2026-11-22T10:00:00Z"), &mut out);
@@ -111,7 +111,7 @@ mod tests {
         let d = DiskPressure {
             for_: Some("15m".parse().expect("duration")),
         };
-        let mut out = Vec::new();
+        let mut out = Out::default();
         d.detect(&node("True"), &at("2026-11-22T10:00:00Z"), &mut out);
         assert!(out.is_empty());
         d.detect(&node("True"), &at("2026-11-22T10:05:00Z"), &mut out);

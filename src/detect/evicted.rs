@@ -1,6 +1,6 @@
 //! `evicted`: pods the kubelet or the Eviction API removed from their node.
 
-use super::{Detect, DetectContext, Detection, Evidence, Reads, Target, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, Target, TargetKind};
 use crate::objects::Object;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -11,11 +11,13 @@ pub struct Evicted {}
 
 impl Evicted {
     pub const EXPLAIN: &str = "\
-Finds pods that were evicted: status.reason Evicted, or phase Failed with a DisruptionTarget
-condition. Evicted pods usually have no containerStatuses, and their containers may still
-show as running; neither matters. A pod that failed because its container exited non-zero
-is not an eviction. The resource that ran short (memory, ephemeral-storage...) is evidence.
-No arguments.";
+Finds pods that were evicted: status.reason Evicted, a DisruptionTarget condition with reason
+TerminationByKubelet (newer kubelets may record a node-pressure eviction only so, without
+status.reason and, in a pasted dump, without a phase), or phase Failed with any other
+DisruptionTarget condition. Evicted pods usually have no containerStatuses, and their
+containers may still show as running; neither matters. A pod that failed because its
+container exited non-zero is not an eviction. The resource that ran short (memory,
+ephemeral-storage...) is evidence. No arguments.";
 
     /// A complete playbook using it; a test validates it.
     pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
@@ -43,12 +45,13 @@ impl Detect for Evicted {
         TargetKind::Pod
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::Pod(pod) = object else { return };
         let by_reason = pod.status.reason.as_deref() == Some("Evicted");
-        let disruption = pod
-            .condition("DisruptionTarget")
-            .filter(|c| c.status == "True" && pod.phase() == "Failed");
+        let disruption = pod.condition("DisruptionTarget").filter(|c| {
+            c.status == "True"
+                && (pod.phase() == "Failed" || c.reason.as_deref() == Some("TerminationByKubelet"))
+        });
         if !by_reason && disruption.is_none() {
             return;
         }
@@ -68,6 +71,7 @@ impl Detect for Evicted {
             phase: pod.status.phase.clone(),
             node: pod.spec.node_name.clone(),
             since: disruption.and_then(|c| c.last_transition_time.clone()),
+            resource: cause.clone(),
             ..Evidence::default()
         };
         let message = match cause {
@@ -103,8 +107,8 @@ mod tests {
     use super::*;
     use crate::detect::util::{at, pod};
 
-    fn run(yaml: &str) -> Vec<Detection> {
-        let mut out = Vec::new();
+    fn run(yaml: &str) -> Out {
+        let mut out = Out::default();
         Evicted::default().detect(&pod(yaml), &at("2026-11-22T10:00:00Z"), &mut out);
         out
     }
@@ -134,8 +138,42 @@ status:
 "#);
         assert_eq!(found.len(), 1);
         assert!(
-            run("kind: Pod\nmetadata: {name: p}\nstatus: {phase: Failed, reason: Error}\n")
+            run("kind: Pod\nmetadata: {name: p, namespace: ns}\nstatus: {phase: Failed, reason: Error}\n")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_kubelet_termination_without_reason_or_phase_is_an_eviction() {
+        let found = run(r#"
+kind: Pod
+metadata: {name: p, namespace: ns}
+status:
+  conditions:
+  - type: DisruptionTarget
+    status: "True"
+    reason: TerminationByKubelet
+    message: "The node was low on resource: memory. Threshold quantity: 100Mi, available: 92040Ki. "
+    lastTransitionTime: "2026-11-22T09:40:00Z"
+"#);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].message,
+            "pod was evicted: the node was low on memory"
+        );
+        assert_eq!(found[0].evidence.resource.as_deref(), Some("memory"));
+        assert_eq!(
+            found[0].evidence.reason.as_deref(),
+            Some("TerminationByKubelet")
+        );
+        // The Eviction API marks a pod before it stops: not evicted until it has failed.
+        let pending = run(r#"
+kind: Pod
+metadata: {name: p, namespace: ns}
+status:
+  phase: Running
+  conditions: [{type: DisruptionTarget, status: "True", reason: EvictionByEvictionAPI}]
+"#);
+        assert!(pending.is_empty());
     }
 }

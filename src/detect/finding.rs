@@ -77,6 +77,15 @@ pub struct Evidence {
     pub node: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// What a container's configuration refers to and is not there (`Secret db`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+    /// The resource a node ran short of (`memory`, `ephemeral-storage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// The component that reported it (`kernel-monitor`, `kubelet`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_limit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

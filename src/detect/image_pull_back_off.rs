@@ -1,17 +1,13 @@
 //! `imagePullBackOff`: containers whose image cannot be pulled.
 
 use super::oom_killed::{role_name, target};
-use super::{Detect, DetectContext, Detection, Evidence, Reads, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-const PULL_FAILURES: &[&str] = &[
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "InvalidImageName",
-    "ErrImageNeverPull",
-];
+/// `InvalidImageName` is not here: no pull is ever tried, containerStartFailure reports it.
+const PULL_FAILURES: &[&str] = &["ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull"];
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,9 +15,9 @@ pub struct ImagePullBackOff {}
 
 impl ImagePullBackOff {
     pub const EXPLAIN: &str = "\
-Finds containers (app, init, sidecar) waiting with reason ImagePullBackOff, ErrImagePull,
-InvalidImageName or ErrImageNeverPull. The image and the kubelet's message are evidence.
-No arguments.";
+Finds containers (app, init, sidecar) waiting with reason ImagePullBackOff, ErrImagePull or
+ErrImageNeverPull. The image and the kubelet's message are evidence. An image name that does
+not parse (InvalidImageName) is never pulled: containerStartFailure reports it. No arguments.";
 
     /// A complete playbook using it; a test validates it.
     pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
@@ -46,7 +42,7 @@ impl Detect for ImagePullBackOff {
         TargetKind::Pod
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::Pod(pod) = object else { return };
         for c in pod.containers() {
             let Some(waiting) = c.status.state.waiting.as_ref() else {
@@ -102,7 +98,7 @@ status:
   - {name: a, restartCount: 0, image: "reg/app:nope", state: {waiting: {reason: ErrImagePull, message: "not found"}}}
   - {name: b, restartCount: 0, state: {waiting: {reason: ContainerCreating}}}
 "#);
-        let mut out = Vec::new();
+        let mut out = Out::default();
         ImagePullBackOff::default().detect(&p, &at("2026-11-22T10:00:00Z"), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(

@@ -1,6 +1,6 @@
 //! `jobFailed`: Jobs that gave up (backoff limit, deadline).
 
-use super::{Detect, DetectContext, Detection, Evidence, Reads, Target, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, Target, TargetKind};
 use crate::objects::meta::condition;
 use crate::objects::{Object, WorkloadKind};
 use schemars::JsonSchema;
@@ -41,7 +41,7 @@ impl Detect for JobFailed {
         TargetKind::Job
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::Workload(job) = object else {
             return;
         };
@@ -91,7 +91,7 @@ mod tests {
                 "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: backup-1, namespace: ops}}\nstatus:\n  failed: 6\n  conditions: [{{type: Failed, status: \"{status}\", reason: BackoffLimitExceeded, message: Job has reached the specified backoff limit}}]\n"
             ))
         };
-        let mut out = Vec::new();
+        let mut out = Out::default();
         JobFailed::default().detect(&job("True"), &at("2026-11-22T10:00:00Z"), &mut out);
         JobFailed::default().detect(&job("False"), &at("2026-11-22T10:00:00Z"), &mut out);
         assert_eq!(out.len(), 1);

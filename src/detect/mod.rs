@@ -6,6 +6,7 @@
 
 pub mod finding;
 
+mod container_start_failure;
 mod crash_loop_back_off;
 mod disk_pressure;
 mod evicted;
@@ -13,6 +14,7 @@ mod image_pull_back_off;
 mod job_failed;
 mod node_filesystem_usage;
 mod node_not_ready;
+mod node_oom_killed;
 mod oom_killed;
 mod pvc_usage;
 mod unschedulable;
@@ -37,6 +39,8 @@ pub enum Reads {
     Pods,
     Nodes,
     Jobs,
+    /// Events (node-level problems are recorded only as Events on the Node).
+    Events,
     StatsSummaries,
     /// Disk usage from Prometheus, read into the stats summary shape.
     PrometheusDisk,
@@ -51,13 +55,58 @@ impl Reads {
     }
 }
 
+/// What detectors hand on while looking at objects: detections, and notes for the report
+/// about what they saw but did not count (a kill dated after the round).
+#[derive(Debug, Default)]
+pub struct Out {
+    found: Vec<Detection>,
+    pub notes: Vec<String>,
+}
+
+impl Out {
+    pub fn note(&mut self, note: String) {
+        self.notes.push(note);
+    }
+}
+
+impl std::ops::Deref for Out {
+    type Target = Vec<Detection>;
+    fn deref(&self) -> &Vec<Detection> {
+        &self.found
+    }
+}
+
+impl std::ops::DerefMut for Out {
+    fn deref_mut(&mut self) -> &mut Vec<Detection> {
+        &mut self.found
+    }
+}
+
+/// Detectors' notes for the report: each said once, the first few of many listed.
+pub fn summarize_notes(notes: Vec<String>) -> Vec<String> {
+    const LISTED: usize = 10;
+    let mut seen = std::collections::BTreeSet::new();
+    let unique: Vec<String> = notes
+        .into_iter()
+        .filter(|n| seen.insert(n.clone()))
+        .collect();
+    let more = unique.len().saturating_sub(LISTED);
+    let mut out: Vec<String> = unique.into_iter().take(LISTED).collect();
+    if more > 0 {
+        out.push(format!(
+            "... and {more} more note(s) of detectors like these"
+        ));
+    }
+    out
+}
+
 pub trait Detect {
     /// What this detector reads.
     fn reads(&self) -> Reads;
     /// What its findings are about.
     fn target_kind(&self) -> TargetKind;
     /// Looks at one object and appends what it finds.
-    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Vec<Detection>);
+    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Out);
     /// Minimum occurrences per owning workload before a finding counts (OOM `minCount`).
     fn min_occurrences_per_owner(&self) -> u32 {
         1
@@ -106,12 +155,29 @@ detectors! {
     "jobFailed" => JobFailed(job_failed::JobFailed),
     "pvcUsage" => PvcUsage(pvc_usage::PvcUsage),
     "nodeFilesystemUsage" => NodeFilesystemUsage(node_filesystem_usage::NodeFilesystemUsage),
+    "containerStartFailure" => ContainerStartFailure(container_start_failure::ContainerStartFailure),
+    "nodeOomKilled" => NodeOomKilled(node_oom_killed::NodeOomKilled),
 }
 
 /// Shared helpers for detectors.
 pub(crate) mod util {
     use crate::objects::Timestamp;
     use chrono::{DateTime, Utc};
+
+    /// How far after the round's time an event may be dated and still count as now: a round
+    /// takes minutes to list a big cluster, and node clocks drift a little. Later than this is
+    /// a wrong clock or a wrong `--now`.
+    pub const CLOCK_TOLERANCE: chrono::Duration = chrono::Duration::minutes(5);
+
+    /// The note for something dated after the round's time, which is not counted.
+    pub fn future_note(what: &str, when: DateTime<Utc>, now: DateTime<Utc>) -> String {
+        let secs = chrono::SecondsFormat::Secs;
+        format!(
+            "{what} is dated {}, after the round's time {}: not counted (a wrong clock, or a wrong --now?)",
+            when.to_rfc3339_opts(secs, true),
+            now.to_rfc3339_opts(secs, true)
+        )
+    }
 
     /// True when `since` is at least `min` before `now`. An unreadable or missing time counts
     /// as old enough: the condition is there, and hiding it would be the unsafe choice.

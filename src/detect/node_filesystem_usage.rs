@@ -3,7 +3,7 @@
 
 use super::node_not_ready::node_target;
 use super::pvc_usage::{human_bytes, percent};
-use super::{Detect, DetectContext, Detection, Evidence, Reads, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use crate::objects::storage::DiskSource;
 use crate::playbook::values::Percent;
@@ -61,7 +61,7 @@ impl Detect for NodeFilesystemUsage {
         TargetKind::Node
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::StatsSummary(summary) = object else {
             return;
         };
@@ -105,7 +105,7 @@ mod tests {
         let summary = object(
             "node: {nodeName: n1, fs: {capacityBytes: 1000, availableBytes: 40}}\npods: []\n",
         );
-        let mut out = Vec::new();
+        let mut out = Out::default();
         NodeFilesystemUsage::default().detect(&summary, &at("2026-11-22T10:00:00Z"), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(
@@ -116,7 +116,7 @@ mod tests {
             source: DiskSource::Prometheus,
             ..NodeFilesystemUsage::default()
         };
-        let mut none = Vec::new();
+        let mut none = Out::default();
         prom.detect(&summary, &at("2026-11-22T10:00:00Z"), &mut none);
         assert!(none.is_empty(), "a kubelet summary is not Prometheus data");
     }

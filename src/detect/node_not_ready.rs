@@ -1,7 +1,7 @@
 //! `nodeNotReady`: nodes whose Ready condition is not True.
 
 use super::util::lasted;
-use super::{Detect, DetectContext, Detection, Evidence, Reads, Target, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, Target, TargetKind};
 use crate::objects::Object;
 use crate::playbook::values::Duration;
 use schemars::JsonSchema;
@@ -54,7 +54,7 @@ impl Detect for NodeNotReady {
         TargetKind::Node
     }
 
-    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Out) {
         let Object::Node(node) = object else { return };
         let Some(c) = node.condition("Ready").filter(|c| c.status != "True") else {
             return;
@@ -98,11 +98,11 @@ mod tests {
     use super::*;
     use crate::detect::util::{at, object};
 
-    fn run(ready: &str, since: &str) -> Vec<Detection> {
+    fn run(ready: &str, since: &str) -> Out {
         let node = object(&format!(
             "kind: Node\nmetadata: {{name: n1}}\nstatus:\n  conditions:\n  - {{type: Ready, status: \"{ready}\", reason: NodeStatusUnknown{since}}}\n"
         ));
-        let mut out = Vec::new();
+        let mut out = Out::default();
         NodeNotReady::default().detect(&node, &at("2026-11-22T10:00:00Z"), &mut out);
         out
     }

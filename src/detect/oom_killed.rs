@@ -1,6 +1,7 @@
 //! `oomKilled`: containers the kernel killed for running out of memory.
 
-use super::{Detect, DetectContext, Detection, Evidence, Reads, Target, TargetKind};
+use super::util::{CLOCK_TOLERANCE, future_note};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, Target, TargetKind};
 use crate::objects::pod::{ContainerRole, StateTerminated};
 use crate::objects::{Object, Pod, Timestamp};
 use crate::playbook::values::Duration;
@@ -34,6 +35,8 @@ init containers and sidecars alike. The exit code does not matter (kubelets repo
 also 1); exit code 137 with reason Error is a SIGKILL from elsewhere and is not counted.
 Kubernetes keeps only the current and the last termination of each container, so a kill is
 counted when its finishedAt lies within `within` before the round (unreadable times count).
+A kill dated more than 5 minutes after the round's time (a wrong clock, or a wrong --now) is
+not counted, and the report says so.
 Arguments: minCount (default 1): kills needed across the pods of one owning workload;
 within (default 6h).";
 
@@ -70,17 +73,31 @@ impl Detect for OomKilled {
         self.min_count
     }
 
-    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Out) {
         let Object::Pod(pod) = object else { return };
         for c in pod.containers() {
             let kills = oom_kills(
                 c.status.state.terminated.as_ref(),
                 c.status.last_state.terminated.as_ref(),
             );
-            let recent: Vec<&StateTerminated> = kills
-                .into_iter()
-                .filter(|t| lasted_within(t, self.within, ctx))
-                .collect();
+            let mut recent: Vec<&StateTerminated> = Vec::new();
+            for t in kills {
+                match when(t) {
+                    Some(w) if w > ctx.now + CLOCK_TOLERANCE => out.note(future_note(
+                        &format!(
+                            "an OOM kill of container {} of Pod {}/{}",
+                            c.status.name,
+                            pod.namespace(),
+                            pod.metadata.name
+                        ),
+                        w,
+                        ctx.now,
+                    )),
+                    Some(w) if ctx.now - w > self.within.chrono() => {}
+                    // An unreadable time counts: safer to report.
+                    _ => recent.push(t),
+                }
+            }
             let Some(latest) = recent.first() else {
                 continue;
             };
@@ -125,17 +142,12 @@ impl Detect for OomKilled {
     }
 }
 
-/// A kill counts when it ended within the window; an unreadable time counts (safer to report).
-fn lasted_within(t: &StateTerminated, within: Duration, ctx: &DetectContext) -> bool {
-    match t
-        .finished_at
+/// When a kill happened: its finish, else its start, if readable.
+fn when(t: &StateTerminated) -> Option<chrono::DateTime<chrono::Utc>> {
+    t.finished_at
         .as_ref()
         .or(t.started_at.as_ref())
         .and_then(Timestamp::time)
-    {
-        Some(when) => ctx.now - when <= within.chrono(),
-        None => true,
-    }
 }
 
 /// The distinct OOM kills among the current and the last termination, newest first.
@@ -199,8 +211,8 @@ status:
       terminated: {exitCode: 137, reason: Error, finishedAt: "2026-11-22T09:57:50Z"}
 "#;
 
-    fn run(d: &OomKilled, yaml: &str, now: &str) -> Vec<Detection> {
-        let mut out = Vec::new();
+    fn run(d: &OomKilled, yaml: &str, now: &str) -> Out {
+        let mut out = Out::default();
         d.detect(&pod(yaml), &at(now), &mut out);
         out
     }
@@ -227,6 +239,22 @@ status:
         };
         assert!(run(&d, POD, "2026-11-22T11:00:00Z").is_empty());
         assert_eq!(run(&d, POD, "2026-11-22T10:57:00Z").len(), 1);
+    }
+
+    #[test]
+    fn kills_dated_after_the_round_are_not_counted_and_noted() {
+        let d = OomKilled::default();
+        let mut out = Out::default();
+        d.detect(&pod(POD), &at("2026-11-22T09:00:00Z"), &mut out);
+        assert!(out.is_empty());
+        assert_eq!(
+            out.notes,
+            [
+                "an OOM kill of container api of Pod shop/api-1 is dated 2026-11-22T09:57:50Z, after the round's time 2026-11-22T09:00:00Z: not counted (a wrong clock, or a wrong --now?)"
+            ]
+        );
+        // A few minutes early (a round takes time; clocks drift) is still now.
+        assert_eq!(run(&d, POD, "2026-11-22T09:55:00Z").len(), 1);
     }
 
     #[test]

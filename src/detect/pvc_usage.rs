@@ -1,6 +1,6 @@
 //! `pvcUsage`: persistent volume claims that are nearly full, by bytes or by inodes.
 
-use super::{Detect, DetectContext, Detection, Evidence, Reads, Target, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, Target, TargetKind};
 use crate::objects::Object;
 use crate::objects::storage::DiskSource;
 use crate::playbook::values::Percent;
@@ -71,7 +71,7 @@ impl Detect for PvcUsage {
         TargetKind::PersistentVolumeClaim
     }
 
-    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, _: &DetectContext, out: &mut Out) {
         let Object::StatsSummary(summary) = object else {
             return;
         };
@@ -168,7 +168,7 @@ pods:
 
     #[test]
     fn reports_full_claims_by_bytes_or_inodes_and_ignores_other_volumes() {
-        let mut out = Vec::new();
+        let mut out = Out::default();
         PvcUsage::default().detect(&object(SUMMARY), &at("2026-11-22T10:00:00Z"), &mut out);
         let names: Vec<&str> = out.iter().map(|d| d.target.name.as_str()).collect();
         assert_eq!(names, ["data-db-0", "inodes"]);

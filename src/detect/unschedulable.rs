@@ -1,7 +1,7 @@
 //! `unschedulable`: pods the scheduler cannot place.
 
 use super::util::lasted;
-use super::{Detect, DetectContext, Detection, Evidence, Reads, Target, TargetKind};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, Target, TargetKind};
 use crate::objects::Object;
 use crate::playbook::values::Duration;
 use schemars::JsonSchema;
@@ -52,7 +52,7 @@ impl Detect for Unschedulable {
         TargetKind::Pod
     }
 
-    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Vec<Detection>) {
+    fn detect(&self, object: &Object, ctx: &DetectContext, out: &mut Out) {
         let Object::Pod(pod) = object else { return };
         let Some(c) = pod
             .condition("PodScheduled")
@@ -102,7 +102,7 @@ status:
   conditions:
   - {type: PodScheduled, status: "False", reason: Unschedulable, message: "0/3 nodes are available: 3 Insufficient cpu.", lastTransitionTime: "2026-11-22T09:00:00Z"}
 "#);
-        let mut out = Vec::new();
+        let mut out = Out::default();
         Unschedulable::default().detect(&p, &at("2026-11-22T09:02:00Z"), &mut out);
         assert!(out.is_empty(), "still within the grace period");
         Unschedulable::default().detect(&p, &at("2026-11-22T10:00:00Z"), &mut out);

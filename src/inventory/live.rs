@@ -30,6 +30,9 @@ pub enum Collection {
     Pods,
     Nodes,
     Jobs,
+    /// Events about nodes only: node-level detectors read them; pods' Events are fetched
+    /// per finding.
+    NodeEvents,
     Namespaces,
 }
 
@@ -39,6 +42,7 @@ impl Collection {
             Self::Pods => "/api/v1/pods",
             Self::Nodes => "/api/v1/nodes",
             Self::Jobs => "/apis/batch/v1/jobs",
+            Self::NodeEvents => "/api/v1/events?fieldSelector=involvedObject.kind%3DNode",
             Self::Namespaces => "/api/v1/namespaces",
         }
     }
@@ -48,6 +52,7 @@ impl Collection {
             Self::Pods => "pods",
             Self::Nodes => "nodes",
             Self::Jobs => "jobs",
+            Self::NodeEvents => "events",
             Self::Namespaces => "namespaces",
         }
     }
@@ -58,6 +63,7 @@ impl Collection {
             Self::Pods => ("Pod", "v1"),
             Self::Nodes => ("Node", "v1"),
             Self::Jobs => ("Job", "batch/v1"),
+            Self::NodeEvents => ("Event", "v1"),
             Self::Namespaces => ("Namespace", "v1"),
         }
     }
@@ -68,6 +74,7 @@ impl Collection {
             Reads::Pods => Some(Self::Pods),
             Reads::Nodes | Reads::StatsSummaries => Some(Self::Nodes),
             Reads::Jobs => Some(Self::Jobs),
+            Reads::Events => Some(Self::NodeEvents),
             Reads::PrometheusDisk => None,
         }
     }
@@ -88,7 +95,9 @@ pub async fn list_all(
     let mut seen: HashSet<u64> = HashSet::new();
     let mut token: Option<String> = None;
     loop {
-        let mut path = format!("{}?limit={page_size}", collection.path());
+        let base = collection.path();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let mut path = format!("{base}{sep}limit={page_size}");
         if let Some(t) = &token {
             path.push_str("&continue=");
             path.push_str(&encode_query(t));

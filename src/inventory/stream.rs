@@ -45,7 +45,12 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ListMetadata, A::Error> {
-        ItemsSeed { sink: self.sink }.visit_seq(seq).map(|()| None)
+        ItemsSeed {
+            sink: self.sink,
+            kind: None,
+        }
+        .visit_seq(seq)
+        .map(|()| None)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ListMetadata, A::Error> {
@@ -55,6 +60,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
             if key == "items" {
                 map.next_value_seed(ItemsSeed {
                     sink: &mut *self.sink,
+                    kind: item_kind(&rest),
                 })?;
                 was_list = true;
             } else {
@@ -70,8 +76,18 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
     }
 }
 
+/// A typed list (`PodList`, what the API and `kubectl get --raw` return) names its items' kind
+/// once; its items carry none. `kind: List` items always name their own.
+fn item_kind(list: &serde_json::Map<String, Value>) -> Option<(String, Value)> {
+    let kind = list.get("kind")?.as_str()?.strip_suffix("List")?;
+    let api_version = list.get("apiVersion").cloned().unwrap_or(Value::Null);
+    (!kind.is_empty()).then(|| (kind.to_owned(), api_version))
+}
+
 struct ItemsSeed<'s> {
     sink: &'s mut dyn FnMut(Value) -> Result<(), String>,
+    /// The kind and apiVersion of a typed list's items.
+    kind: Option<(String, Value)>,
 }
 
 impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
@@ -94,7 +110,15 @@ impl<'de> Visitor<'de> for ItemsSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(item) = seq.next_element::<Value>()? {
+        while let Some(mut item) = seq.next_element::<Value>()? {
+            if let (Some((kind, api_version)), Some(map)) = (&self.kind, item.as_object_mut()) {
+                map.entry("kind")
+                    .or_insert_with(|| Value::from(kind.as_str()));
+                if !api_version.is_null() {
+                    map.entry("apiVersion")
+                        .or_insert_with(|| api_version.clone());
+                }
+            }
             (self.sink)(item).map_err(serde::de::Error::custom)?;
         }
         Ok(())

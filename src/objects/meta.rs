@@ -70,7 +70,13 @@ impl<'de> Deserialize<'de> for QuantityText {
             serde_json::Value::String(s) => Ok(Self(s)),
             serde_json::Value::Number(n) => Ok(Self(n.to_string())),
             other => Err(serde::de::Error::custom(format!(
-                "expected a quantity, found {other}"
+                "expected a quantity such as 512Mi, found {}",
+                match other {
+                    serde_json::Value::Array(_) => "a list".to_owned(),
+                    serde_json::Value::Object(_) => "a mapping".to_owned(),
+                    serde_json::Value::Null => "nothing (null)".to_owned(),
+                    other => format!("the value {}", crate::wording::cut(&other.to_string())),
+                }
             ))),
         }
     }

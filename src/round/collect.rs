@@ -24,6 +24,7 @@ pub struct Collector<'a> {
     pub index: Index,
     detections: Vec<(usize, Detection)>,
     ignored: BTreeMap<String, usize>,
+    detector_notes: Vec<String>,
     pub objects: usize,
 }
 
@@ -35,6 +36,7 @@ impl<'a> Collector<'a> {
             index: Index::default(),
             detections: Vec::new(),
             ignored: BTreeMap::new(),
+            detector_notes: Vec::new(),
             objects: 0,
         }
     }
@@ -64,10 +66,11 @@ impl<'a> Collector<'a> {
             Object::Node(_) => Some(Reads::Nodes),
             Object::Workload(w) if w.kind == WorkloadKind::Job => Some(Reads::Jobs),
             Object::StatsSummary(s) => Some(Reads::disk(s.origin)),
+            Object::Event(_) => Some(Reads::Events),
             _ => None,
         };
         if let Some(reads) = reads {
-            let mut found = Vec::new();
+            let mut found = crate::detect::Out::default();
             for (i, p) in self.playbooks.iter().enumerate() {
                 let detector = p.playbook.spec.detect.imp();
                 if detector.reads() != reads {
@@ -76,6 +79,7 @@ impl<'a> Collector<'a> {
                 detector.detect(&object, &self.ctx, &mut found);
                 self.detections.extend(found.drain(..).map(|d| (i, d)));
             }
+            self.detector_notes.append(&mut found.notes);
         }
         // Detectors are done with it; the index keeps what later steps need, without a copy.
         self.index.add(object);
@@ -129,6 +133,7 @@ impl<'a> Collector<'a> {
                 format!("ignored {n} object(s) of kind {kind}: rounds does not read them")
             })
             .collect();
+        notes.extend(crate::detect::summarize_notes(self.detector_notes));
         let mut unknown_namespaces = BTreeSet::new();
         let mut findings: Vec<(usize, Finding, u32)> = Vec::new();
         for (i, d) in self.detections {

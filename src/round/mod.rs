@@ -39,6 +39,8 @@ pub struct RoundOptions {
     pub now: DateTime<Utc>,
     pub mode: Mode,
     pub snapshot: Vec<PathBuf>,
+    /// Bounds of reading a snapshot (object and token sizes).
+    pub snapshot_limits: snapshot::Limits,
     /// Items per list page against the API.
     pub page_size: u32,
     /// Objects from other sources (disk usage from Prometheus), added to the inventory.
@@ -61,11 +63,9 @@ pub fn plan_snapshot(
 ) -> Result<RoundReport, SnapshotError> {
     let due = due(playbooks, opts.now);
     let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: opts.now });
-    for path in &opts.snapshot {
-        for file in snapshot::snapshot_files(path)? {
-            snapshot::read_file(&file, &mut |d| collector.accept(d))?;
-        }
-    }
+    let read_notes = snapshot::read(&opts.snapshot, opts.snapshot_limits, &mut |d| {
+        collector.accept(d)
+    })?;
     collector.accept_all(&opts.extra);
     let source = opts
         .snapshot
@@ -74,6 +74,7 @@ pub fn plan_snapshot(
         .collect::<Vec<_>>()
         .join(", ");
     let mut collected = collector.finish();
+    collected.notes.splice(0..0, read_notes);
     context::from_index(&mut collected.findings, playbooks, &collected.index);
     Ok(report(playbooks, &due, collected, source, opts))
 }

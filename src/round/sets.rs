@@ -49,11 +49,9 @@ pub fn plan_snapshot_sets(
     opts: &RoundOptions,
 ) -> Result<Vec<RoundReport>, SnapshotError> {
     let mut cs = collectors(sets, opts);
-    for path in &opts.snapshot {
-        for file in snapshot::snapshot_files(path)? {
-            snapshot::read_file(&file, &mut |d| accept_all(&mut cs, d))?;
-        }
-    }
+    let read_notes = snapshot::read(&opts.snapshot, opts.snapshot_limits, &mut |d| {
+        accept_all(&mut cs, d)
+    })?;
     for o in &opts.extra {
         accept_all(&mut cs, Decoded::Object(o.clone()));
     }
@@ -63,7 +61,11 @@ pub fn plan_snapshot_sets(
         .map(|p| format!("snapshot {}", p.display()))
         .collect::<Vec<_>>()
         .join(", ");
-    Ok(finish(sets, cs, &source, opts))
+    let mut reports = finish(sets, cs, &source, opts);
+    for r in &mut reports {
+        r.notes.splice(0..0, read_notes.iter().cloned());
+    }
+    Ok(reports)
 }
 
 /// Plans each set over one read of the API: each collection any set needs is listed once, and

@@ -1,0 +1,363 @@
+//! One snapshot document as a stream of objects: a list's items one at a time (each kept only
+//! until it is handed on), or the document itself. Objects of kinds rounds does not read are
+//! skipped as they are parsed, never kept; of the others only the fields objects are read
+//! from are kept. Works with any serde deserializer (YAML or JSON).
+
+use super::progress::{Pos, Progress};
+use crate::objects::{READ_FIELDS, reads_kind};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// An object as read.
+#[derive(Debug)]
+pub enum Item {
+    /// The fields rounds reads (the kind may be missing: then the object is unreadable).
+    Value(Value),
+    /// An object of a kind rounds does not read; nothing of it was kept.
+    Skipped { kind: String, api_version: String },
+}
+
+/// An object and where it was.
+#[derive(Debug)]
+pub struct Found {
+    pub item: Item,
+    /// Its index in its list.
+    pub index: Option<usize>,
+    pub pos: Option<Pos>,
+}
+
+/// What a document was, besides the objects handed on.
+#[derive(Debug, Default)]
+pub struct Shape {
+    /// The number of items, when the document was a list.
+    pub items: Option<usize>,
+    /// The list's `kind`, if it had one.
+    pub list_kind: Option<String>,
+    /// Whether the list named its kind only after items that needed it.
+    pub kind_after_items: bool,
+}
+
+pub struct DocumentSeed<'s> {
+    pub sink: &'s mut dyn FnMut(Found),
+    pub progress: &'s Progress,
+    /// Where the document begins.
+    pub pos: Option<Pos>,
+}
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
+    type Value = Shape;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// A typed list (`PodList`, what the API and `kubectl get --raw` return) names its items' kind
+/// once; `kind: List` items name their own.
+fn items_kind(list: &Map<String, Value>) -> Option<(String, String)> {
+    let kind = list.get("kind")?.as_str()?.strip_suffix("List")?;
+    let api_version = list
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    (!kind.is_empty()).then(|| (kind.to_owned(), api_version.to_owned()))
+}
+
+fn is_list_kind(kind: &str) -> bool {
+    kind.ends_with("List")
+}
+
+impl<'de> Visitor<'de> for DocumentSeed<'_> {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Kubernetes object or a list of objects")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Shape, E> {
+        Ok(Shape::default())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Shape, E> {
+        Ok(Shape::default())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Shape, A::Error> {
+        let items = ItemsSeed {
+            sink: self.sink,
+            progress: self.progress,
+            kind: None,
+            without_kind: 0,
+        }
+        .visit_seq(seq)?;
+        Ok(Shape {
+            items: Some(items.0),
+            ..Shape::default()
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let mut kept = Map::new();
+        let mut skipping = false;
+        let mut shape = Shape::default();
+        let mut kindless_items = 0;
+        let mut kind_known = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" {
+                let kind = items_kind(&kept);
+                kind_known = kind.is_some();
+                let (count, without_kind) = map.next_value_seed(ItemsSeed {
+                    sink: &mut *self.sink,
+                    progress: self.progress,
+                    kind,
+                    without_kind: 0,
+                })?;
+                shape.items = Some(count);
+                kindless_items = without_kind;
+                continue;
+            }
+            if skipping {
+                keep_api_version(&mut map, &key, &mut kept)?;
+                continue;
+            }
+            if key == "kind" {
+                let kind: Value = map.next_value()?;
+                if let Some(k) = kind.as_str()
+                    && !reads_kind(k)
+                    && !is_list_kind(k)
+                {
+                    skipping = true;
+                }
+                kept.insert(key, kind);
+            } else if READ_FIELDS.contains(&key.as_str()) {
+                kept.insert(key, map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        if shape.items.is_some() {
+            shape.list_kind = kept.get("kind").and_then(Value::as_str).map(str::to_owned);
+            shape.kind_after_items =
+                kindless_items > 0 && !kind_known && items_kind(&kept).is_some();
+            return Ok(shape);
+        }
+        let item = finish(kept, skipping);
+        (self.sink)(Found {
+            item,
+            index: None,
+            pos: self.pos,
+        });
+        Ok(shape)
+    }
+
+    // A document that is a plain value is not an object; handed on, it is reported so.
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Shape, E> {
+        self.scalar(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Shape, E> {
+        self.scalar(Value::from(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Shape, E> {
+        self.scalar(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Shape, E> {
+        self.scalar(Value::from(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Shape, E> {
+        self.scalar(Value::from(crate::wording::cut(v)))
+    }
+}
+
+impl DocumentSeed<'_> {
+    fn scalar<E: de::Error>(self, v: Value) -> Result<Shape, E> {
+        (self.sink)(Found {
+            item: Item::Value(v),
+            index: None,
+            pos: self.pos,
+        });
+        Ok(Shape::default())
+    }
+}
+
+/// After an object's `kind` said it is not read, its other values are skipped unparsed, but
+/// its apiVersion is kept for the report's count of ignored kinds.
+fn keep_api_version<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    key: &str,
+    kept: &mut Map<String, Value>,
+) -> Result<(), A::Error> {
+    if key == "apiVersion" {
+        let v: Value = map.next_value()?;
+        kept.insert(key.to_owned(), v);
+    } else {
+        map.next_value::<IgnoredAny>()?;
+    }
+    Ok(())
+}
+
+fn finish(kept: Map<String, Value>, skipping: bool) -> Item {
+    if skipping {
+        let text = |k: &str| {
+            kept.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        return Item::Skipped {
+            kind: text("kind"),
+            api_version: text("apiVersion"),
+        };
+    }
+    Item::Value(Value::Object(kept))
+}
+
+struct ItemsSeed<'s> {
+    sink: &'s mut dyn FnMut(Found),
+    progress: &'s Progress,
+    /// The kind and apiVersion of a typed list's items.
+    kind: Option<(String, String)>,
+    /// Items that had no kind of their own.
+    without_kind: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
+    /// The number of items, and how many had no kind of their own.
+    type Value = (usize, usize);
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(usize, usize), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed<'_> {
+    type Value = (usize, usize);
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of Kubernetes objects")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(usize, usize), E> {
+        Ok((0, 0))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(usize, usize), A::Error> {
+        let skip_all = self.kind.as_ref().filter(|(k, _)| !reads_kind(k)).cloned();
+        let mut index = 0;
+        loop {
+            self.progress.begin_object();
+            if let Some((kind, api_version)) = &skip_all {
+                if seq.next_element::<IgnoredAny>()?.is_none() {
+                    break;
+                }
+                (self.sink)(Found {
+                    item: Item::Skipped {
+                        kind: kind.clone(),
+                        api_version: api_version.clone(),
+                    },
+                    index: Some(index),
+                    pos: self.progress.item_start.get(),
+                });
+                index += 1;
+                continue;
+            }
+            let Some(spanned) = seq.next_element::<serde_saphyr::Spanned<Filtered>>()? else {
+                break;
+            };
+            let at = spanned.referenced;
+            let pos = self
+                .progress
+                .in_document(at.line(), at.column())
+                .or(self.progress.item_start.get());
+            let mut item = spanned.value.0;
+            if let Item::Value(Value::Object(map)) = &mut item
+                && !map.contains_key("kind")
+            {
+                self.without_kind += 1;
+                if let Some((kind, api_version)) = &self.kind {
+                    map.insert("kind".into(), Value::from(kind.as_str()));
+                    if !api_version.is_empty() {
+                        map.entry("apiVersion")
+                            .or_insert_with(|| Value::from(api_version.as_str()));
+                    }
+                }
+            }
+            (self.sink)(Found {
+                item,
+                index: Some(index),
+                pos,
+            });
+            index += 1;
+        }
+        Ok((index, self.without_kind))
+    }
+}
+
+/// One list item, filtered as it is parsed. A plain `Deserialize` (not a seed) because
+/// `Spanned`, which tells where the item was written, wraps only those.
+struct Filtered(Item);
+
+impl<'de> serde::Deserialize<'de> for Filtered {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FilteredVisitor)
+    }
+}
+
+struct FilteredVisitor;
+
+impl<'de> Visitor<'de> for FilteredVisitor {
+    type Value = Filtered;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Kubernetes object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Filtered, A::Error> {
+        let mut kept = Map::new();
+        let mut skipping = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if skipping {
+                keep_api_version(&mut map, &key, &mut kept)?;
+                continue;
+            }
+            if key == "kind" {
+                let kind: Value = map.next_value()?;
+                skipping = kind.as_str().is_some_and(|k| !reads_kind(k));
+                kept.insert(key, kind);
+            } else if READ_FIELDS.contains(&key.as_str()) {
+                kept.insert(key, map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Filtered(finish(kept, skipping)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Filtered, A::Error> {
+        // Not an object: only its being a list matters.
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Filtered(Item::Value(Value::Array(Vec::new()))))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Filtered, E> {
+        Ok(Filtered(Item::Value(Value::Null)))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Filtered, E> {
+        Ok(Filtered(Item::Value(Value::Null)))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Filtered, E> {
+        Ok(Filtered(Item::Value(Value::Bool(v))))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Filtered, E> {
+        Ok(Filtered(Item::Value(Value::from(v))))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Filtered, E> {
+        Ok(Filtered(Item::Value(Value::from(v))))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Filtered, E> {
+        Ok(Filtered(Item::Value(Value::from(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Filtered, E> {
+        Ok(Filtered(Item::Value(Value::from(crate::wording::cut(v)))))
+    }
+}
