@@ -15,6 +15,15 @@ if ! command -v prometheus >/dev/null; then
     || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 fi
 
+# Real notification servers: an SMTP server (aiosmtpd, driven by scripts/smtp-server.py with
+# STARTTLS and AUTH required) and Alertmanager. The tests start and stop them on 127.0.0.1.
+if ! /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null || ! command -v prometheus-alertmanager >/dev/null; then
+  echo "installing python3-aiosmtpd and prometheus-alertmanager (Debian packages) for the notification tests" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends python3-aiosmtpd prometheus-alertmanager >/dev/null 2>&1 \
+    || { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends python3-aiosmtpd prometheus-alertmanager >/dev/null; }
+fi
+
 # In-cluster mode is tested in a private mount namespace (the service account under /run).
 command -v unshare >/dev/null || { echo "unshare (util-linux) is required for the in-cluster tests" >&2; exit 1; }
 

@@ -31,6 +31,9 @@ pub struct RunnerConfig {
     /// The playbook lock to enforce (see `rounds lock`).
     #[serde(default)]
     pub lock: Option<crate::lock::config::LockConfig>,
+    /// Channels, routes and tiers of notifications (`rounds explain slack` and friends).
+    #[serde(default)]
+    pub notifications: crate::notify::NotifyConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -79,6 +82,7 @@ impl Default for RunnerConfig {
             secrets_dir: default_secrets_dir(),
             prometheus: None,
             lock: None,
+            notifications: Default::default(),
         }
     }
 }
@@ -103,5 +107,49 @@ pub fn load(path: &Path) -> Result<RunnerConfig, Vec<Diagnostic>> {
             format!("a runner config is one YAML document, found {}", docs.len()),
         )]);
     };
-    source.typed(&schema(), doc)
+    check_document(&source, doc)
+}
+
+/// Checks one `kind: RunnerConfig` document: inline secrets (refused with how to mount a
+/// Secret), the schema, then the checks across fields; every problem with its place.
+pub fn check_document(
+    source: &Source,
+    doc: &crate::playbook::tree::Node,
+) -> Result<RunnerConfig, Vec<Diagnostic>> {
+    let place = |(path, message): (Vec<crate::playbook::tree::PathSeg>, String)| {
+        source.diagnostic(doc.locate(&path), &path, message)
+    };
+    let result = check_unmasked(source, doc, place);
+    // Values under notifications.channels may be secrets written inline: never print them.
+    result.map_err(|ds| ds.into_iter().map(crate::notify::config::mask).collect())
+}
+
+fn check_unmasked(
+    source: &Source,
+    doc: &crate::playbook::tree::Node,
+    place: impl Fn((Vec<crate::playbook::tree::PathSeg>, String)) -> Diagnostic,
+) -> Result<RunnerConfig, Vec<Diagnostic>> {
+    let refused: Vec<Diagnostic> = crate::notify::config::refused_inline(doc)
+        .into_iter()
+        .map(&place)
+        .collect();
+    match source.typed::<RunnerConfig>(&schema(), doc) {
+        Ok(config) => {
+            let mut problems = refused;
+            problems.extend(config.notifications.problems().into_iter().map(&place));
+            if problems.is_empty() {
+                Ok(config)
+            } else {
+                Err(problems)
+            }
+        }
+        Err(mut d) => {
+            // The schema check calls a refused field unknown; the refusal says more.
+            d.retain(|x| !refused.iter().any(|r| r.path == x.path));
+            let mut all = refused;
+            all.append(&mut d);
+            all.sort_by_key(|x| (x.line, x.column));
+            Err(all)
+        }
+    }
 }

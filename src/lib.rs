@@ -19,5 +19,6 @@ pub mod plan;
 pub mod playbook;
 pub mod report;
 pub mod round;
+pub mod secrets;
 pub mod tls;
 pub mod wording;

@@ -63,10 +63,13 @@ fn validate_each(docs: &[(String, String)]) {
 #[test]
 fn every_explain_example_validates_and_uses_its_entry() {
     let entries: Vec<_> = catalog::all().collect();
-    assert!(entries.len() >= 20, "detectors and actions are listed");
+    assert!(
+        entries.len() >= 27,
+        "detectors, actions and channels are listed"
+    );
     let docs: Vec<(String, String)> = entries
         .iter()
-        .map(|e| (format!("the example of {}", e.name), e.example.to_owned()))
+        .map(|e| (format!("the example of {}", e.name), e.document()))
         .collect();
     validate_each(&docs);
     for e in &entries {
@@ -74,6 +77,7 @@ fn every_explain_example_validates_and_uses_its_entry() {
         let used = match e.kind {
             Kind::Detector => text.contains(&format!("  detect:\n    {}:", e.name)),
             Kind::Action => text.contains(&format!("    - {}:", e.name)),
+            Kind::Channel => text.contains(&format!("\n      {}:", e.name)),
         };
         assert!(used, "the example of {} does not use it:\n{text}", e.name);
     }
@@ -120,9 +124,17 @@ fn examples_validate_against_the_schema_editors_read() {
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON schema");
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     let validator = jsonschema::draft7::new(&schema).expect("a valid draft-07 schema");
+    let out = rounds(&["schema", "--kind", "config"]);
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON schema");
+    let config = jsonschema::draft7::new(&config).expect("a valid draft-07 schema");
     for e in catalog::all() {
-        let doc: serde_json::Value = serde_saphyr::from_str(e.example).expect("YAML");
-        let errors: Vec<String> = validator.iter_errors(&doc).map(|x| x.to_string()).collect();
+        let doc: serde_json::Value = serde_saphyr::from_str(&e.document()).expect("YAML");
+        let v = if e.kind == Kind::Channel {
+            &config
+        } else {
+            &validator
+        };
+        let errors: Vec<String> = v.iter_errors(&doc).map(|x| x.to_string()).collect();
         assert!(errors.is_empty(), "{}: {errors:?}", e.name);
     }
     // And the editor schema rejects what rounds rejects.

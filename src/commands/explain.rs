@@ -14,7 +14,7 @@ pub fn explain(name: Option<&str>) -> Result<Exit, CommandError> {
     };
     match catalog::find(name) {
         Some(entry) => {
-            print!("{}", render(entry));
+            print!("{}", render(&entry));
             Ok(Exit::Done)
         }
         None => {
@@ -32,6 +32,10 @@ fn list() -> String {
     for (kind, title) in [
         (Kind::Detector, "Detectors (spec.detect)"),
         (Kind::Action, "Actions (spec.remediate)"),
+        (
+            Kind::Channel,
+            "Notification channels (runner config notifications.channels.NAME)",
+        ),
     ] {
         let _ = writeln!(out, "{title}:");
         for e in catalog::all().filter(|e| e.kind == kind) {
@@ -91,7 +95,7 @@ pub fn render(e: &Entry) -> String {
         }
     }
     let _ = writeln!(out, "\nExample:\n");
-    for line in e.example.lines() {
+    for line in e.document().lines() {
         let _ = writeln!(out, "  {line}");
     }
     out
@@ -99,8 +103,8 @@ pub fn render(e: &Entry) -> String {
 
 /// The arguments of an entry, read from the playbook's JSON Schema.
 pub fn arguments(e: &Entry) -> Vec<Argument> {
-    let schema = crate::playbook::schema();
-    let Some(args) = variant(&schema, e.kind.as_str(), e.name) else {
+    let schema = e.schema();
+    let Some(args) = variant(&schema, e.kind.schema_kind(), e.name) else {
         return Vec::new();
     };
     let args = resolve(&schema, args);
@@ -203,7 +207,7 @@ mod tests {
     #[test]
     fn arguments_come_from_the_schema() {
         let oom = catalog::find("oomKilled").expect("oomKilled");
-        let args = arguments(oom);
+        let args = arguments(&oom);
         assert_eq!(
             args.iter()
                 .map(|a| (a.name.as_str(), a.kind.as_str()))
@@ -211,9 +215,9 @@ mod tests {
             [("minCount", "integer 1..1000"), ("within", "duration")]
         );
         assert!(args[1].description.starts_with("Only kills that ended"));
-        let expand = arguments(catalog::find("expandPvc").expect("expandPvc"));
+        let expand = arguments(&catalog::find("expandPvc").expect("expandPvc"));
         assert!(expand.iter().any(|a| a.name == "max" && a.required));
-        let pvc = arguments(catalog::find("pvcUsage").expect("pvcUsage"));
+        let pvc = arguments(&catalog::find("pvcUsage").expect("pvcUsage"));
         assert!(
             pvc.iter()
                 .any(|a| a.name == "source" && a.kind == "kubelet | prometheus"),

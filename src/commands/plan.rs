@@ -19,7 +19,7 @@ const DEFAULT_PLAYBOOKS: &str = "/etc/rounds/playbooks";
 
 pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
     let prepared = prepare(args)?;
-    round_on_snapshot(args, &prepared, Mode::DryRun)
+    round_on_snapshot(args, &prepared, Mode::DryRun, false)
 }
 
 pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
@@ -42,7 +42,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
                 .into(),
         ));
     }
-    round_on_snapshot(&args.round, &prepared, mode)
+    round_on_snapshot(&args.round, &prepared, mode, true)
 }
 
 struct Prepared {
@@ -101,7 +101,17 @@ fn round_on_snapshot(
     args: &RoundArgs,
     prepared: &Prepared,
     mode: Mode,
+    notify: bool,
 ) -> Result<Exit, CommandError> {
+    let deadline = std::time::Instant::now() + args.deadline;
+    // Secrets are read once, before anything else happens: a bad one is a config error.
+    let ready = if notify {
+        let c = &prepared.config;
+        crate::notify::prepare(&c.notifications, &c.secrets_dir, &prepared.playbooks)
+            .map_err(|p| CommandError::Invalid(p.join("\n")))?
+    } else {
+        Default::default()
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -121,8 +131,23 @@ fn round_on_snapshot(
         round::plan_snapshot(&prepared.playbooks, &opts)
             .map_err(|e| CommandError::Invalid(e.to_string()))?
     };
+    let mut report = report;
+    let mut lost = false;
+    if notify {
+        // The ledger (and with it the notification log) is not part of this build yet.
+        let mut log = crate::notify::NotificationLog::default();
+        lost = runtime.block_on(crate::notify::notify_report(
+            &prepared.config.notifications,
+            &ready,
+            &mut report,
+            &prepared.playbooks,
+            mode,
+            deadline,
+            &mut log,
+        ));
+    }
     print_report(&report, args.output)?;
-    Ok(if report.summary.failed > 0 {
+    Ok(if report.summary.failed > 0 || lost {
         Exit::Failures
     } else {
         Exit::Done

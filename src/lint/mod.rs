@@ -13,6 +13,7 @@ mod scope;
 use crate::config::RunnerConfig;
 use crate::plan::Action;
 use crate::playbook::tree::PathSeg;
+use crate::playbook::values::Glob;
 use crate::playbook::{Diagnostic, Loaded, LoadedConfig};
 
 /// What the checks look at.
@@ -57,6 +58,21 @@ pub fn check(input: &Input) -> Vec<Diagnostic> {
 /// Whether an action changes the cluster (every action but `notifyOnly`).
 fn writes(action: &Action) -> bool {
     !matches!(action, Action::NotifyOnly(_))
+}
+
+/// Whether a glob is a plain name.
+fn is_literal(g: &Glob) -> bool {
+    !g.to_string().contains(['*', '?', '[', ']', '{', '}', '\\'])
+}
+
+/// Whether every name `inner` matches is certainly matched by one of `outer` (a literal name
+/// against a glob, equal patterns, or `*`: never a guess).
+fn covered(inner: &Glob, outer: &[Glob]) -> bool {
+    let text = inner.to_string();
+    outer.iter().any(|o| {
+        let o_text = o.to_string();
+        o_text == "*" || o_text == text || (is_literal(inner) && o.matches(&text))
+    })
 }
 
 /// `spec.a.b` as a path.

@@ -6,24 +6,11 @@
 //! Globs are compared only where the answer is certain: a literal name against a glob, equal
 //! patterns, and `*`. A warning is never a guess.
 
-use super::{Input, path, writes};
+use super::{Input, covered, path, writes};
 use crate::detect::TargetKind;
 use crate::playbook::Diagnostic;
 use crate::playbook::spec::Scope;
 use crate::playbook::values::Glob;
-
-fn is_literal(g: &Glob) -> bool {
-    !g.to_string().contains(['*', '?', '[', ']', '{', '}', '\\'])
-}
-
-/// Whether every name `inner` matches is also matched by one of `outer`.
-fn covered(inner: &Glob, outer: &[Glob]) -> bool {
-    let text = inner.to_string();
-    outer.iter().any(|o| {
-        let o_text = o.to_string();
-        o_text == "*" || o_text == text || (is_literal(inner) && o.matches(&text))
-    })
-}
 
 /// Whether every namespace the scope includes is certainly matched by one of `by`.
 fn all_covered(scope: &Scope, by: &[Glob]) -> bool {

@@ -107,7 +107,6 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
 /// (`kind: RunnerConfig`, for `rounds validate`). Valid documents are kept even when others
 /// have errors, so later checks can still look at them.
 pub fn load_all(paths: &[PathBuf], accept_configs: bool) -> Loading {
-    let config_schema = crate::config::schema();
     let schema = schema();
     let mut out = Loading::default();
     let problems = &mut out.errors;
@@ -139,7 +138,7 @@ pub fn load_all(paths: &[PathBuf], accept_configs: bool) -> Loading {
                 let kind = doc.get("kind").map(|k| k.to_json());
                 if accept_configs && kind.as_ref().and_then(|k| k.as_str()) == Some("RunnerConfig")
                 {
-                    match source.typed::<crate::config::RunnerConfig>(&config_schema, &doc) {
+                    match crate::config::check_document(&source, &doc) {
                         Ok(config) => out.configs.push(LoadedConfig {
                             config,
                             file: source.file.clone(),

@@ -87,6 +87,17 @@ pub struct NotificationEntry {
     /// Why delivery failed, without secrets (URLs are stripped).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The route and the group (e.g. `playbook=oom-raise-memory`) the message was for.
+    pub route: String,
+    pub group: String,
+    /// Why it was sent: new | changed | repeat | refresh | resolved (none when suppressed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// Findings in the message (firing and resolved).
+    pub findings: usize,
+    /// For a fallback delivery: the channel that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_for: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

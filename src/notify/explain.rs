@@ -1,0 +1,62 @@
+//! `rounds explain CHANNEL`: what each notification channel does, with an example runner
+//! config (tested below to validate).
+
+use super::channels::Channel;
+
+/// The list part of `rounds explain`.
+pub fn list() {
+    println!("\nNotification channels (runner config notifications.channels.NAME):");
+    for (n, text, _) in Channel::CATALOG {
+        println!("  {n:<18} {}", text.lines().next().unwrap_or(""));
+    }
+}
+
+/// Prints the explanation of a channel; false when `name` is not one.
+pub fn show(name: &str) -> bool {
+    let Some((n, text, example)) = Channel::CATALOG.iter().find(|(n, _, _)| *n == name) else {
+        return false;
+    };
+    println!(
+        "{n} (notification channel)\n\n{text}\n\nExample runner config:\n\n{}",
+        example_config(example)
+    );
+    true
+}
+
+/// An example as a whole runner config document.
+pub fn example_config(example: &str) -> String {
+    format!("apiVersion: rounds.dev/v1alpha1\nkind: RunnerConfig\n{example}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playbook::document::Source;
+
+    #[test]
+    fn every_channel_has_an_example_config_that_validates() {
+        assert_eq!(Channel::CATALOG.len(), 7);
+        for (name, text, example) in Channel::CATALOG {
+            assert!(!text.is_empty(), "{name}");
+            let source = Source {
+                file: format!("{name}.yaml"),
+                text: example_config(example),
+            };
+            let docs = source.documents().expect("YAML");
+            let config = crate::config::check_document(&source, &docs[0]).unwrap_or_else(|d| {
+                panic!(
+                    "{name}: {}",
+                    d.iter().map(|d| d.render()).collect::<String>()
+                )
+            });
+            let kinds: Vec<&str> = config
+                .notifications
+                .channels
+                .values()
+                .map(Channel::kind)
+                .collect();
+            assert_eq!(kinds, [*name], "{name}");
+            assert!(!config.notifications.routes.is_empty(), "{name}");
+        }
+    }
+}
