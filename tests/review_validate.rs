@@ -66,6 +66,22 @@ kind: RunnerConfig
 protectedNamespaces: [kube-system, payments]
 "#;
 
+const ROUTED_CONFIG: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: RunnerConfig
+notifications:
+  channels:
+    ops: { console: {} }
+  routes:
+    - name: shop
+      match: { playbooks: [crashloop, shop-oom] }
+      channels: [ops]
+    - name: everything
+      channels: [ops]
+    - name: jobs
+      match: { detectors: [jobFailed] }
+      channels: [ops]
+"#;
+
 struct Run {
     code: i32,
     stdout: String,
@@ -154,7 +170,7 @@ fn warnings_pass_unless_denied() {
 fn a_runner_config_is_checked_with_the_playbooks_it_routes() {
     let run = validate(
         &[
-            ("config.yaml", CONFIG),
+            ("config.yaml", ROUTED_CONFIG),
             ("crashloop.yaml", BUDGETED),
             ("routed.yaml", ROUTED),
         ],
