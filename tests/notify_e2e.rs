@@ -59,15 +59,17 @@ fn mount_secrets(dir: &Path, keys: &[(&str, &str)]) -> PathBuf {
     root
 }
 
-/// A snapshot with `n` crash-looping pods of one Deployment.
+/// A snapshot with `n` crash-looping pods of one Deployment, and always a healthy node (an
+/// empty snapshot is an error, never a healthy cluster).
 fn crashloop_snapshot(dir: &Path, n: usize) -> PathBuf {
-    // The node the pods run on, healthy: a snapshot with no objects at all is an error.
     let node = serde_json::json!({
-        "apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-a"},
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": "node-a", "uid": "10000000-0000-0000-0000-000000000001"},
         "status": {"conditions": [{"type": "Ready", "status": "True"}]},
     });
-    let items: Vec<Value> = std::iter::once(node)
-        .chain((0..n).map(|i| {
+    let items: Vec<Value> = std::iter::once(node).chain((0..n)
+        .map(|i| {
             serde_json::json!({
                 "apiVersion": "v1",
                 "kind": "Pod",
