@@ -15,6 +15,15 @@ if ! command -v prometheus >/dev/null; then
     || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 fi
 
+# The image tests build and run the FROM scratch image with podman (runc; see scripts/containers.conf).
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+  echo "installing podman and runc (Debian packages) for the image tests" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends podman runc >/dev/null 2>&1 \
+    || { apt-get -o DPkg::Lock::Timeout=600 update -qq \
+         && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends podman runc >/dev/null; }
+fi
+
 # Real notification servers: an SMTP server (aiosmtpd, driven by scripts/smtp-server.py with
 # STARTTLS and AUTH required) and Alertmanager. The tests start and stop them on 127.0.0.1.
 if ! /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null || ! command -v prometheus-alertmanager >/dev/null; then
@@ -26,6 +35,8 @@ fi
 
 # In-cluster mode is tested in a private mount namespace (the service account under /run).
 command -v unshare >/dev/null || { echo "unshare (util-linux) is required for the in-cluster tests" >&2; exit 1; }
+# Endless snapshot inputs are tested under an address-space limit.
+command -v prlimit >/dev/null || { echo "prlimit (util-linux) is required for the bounded-reading tests" >&2; exit 1; }
 
 # Detector tests read the real-world dumps in ../shared/realworld (CI has them).
 if [ ! -d ../shared/realworld ] && [ -z "${ROUNDS_REALWORLD_DIR:-}" ]; then
@@ -35,4 +46,7 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The release build takes minutes: build the image once here, the image tests use it.
+ROUNDS_IMAGE=$(IMAGE=localhost/rounds:test scripts/build-image.sh | tail -n 1)
+export ROUNDS_IMAGE
 cargo test --workspace --locked

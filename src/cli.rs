@@ -19,6 +19,16 @@ rounds validate playbooks/\n  rounds explain oomKilled\n  rounds schema > playbo
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines on stderr: text, or JSON with the run id on every line and the report last
+    /// (what the CronJob sets, for `kubectl logs`).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "ROUNDS_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: crate::job::log::LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +95,9 @@ pub struct RoundArgs {
     /// Prometheus base URL for detectors with `source: prometheus` (overrides the config).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
+    /// Only the playbooks with these names (comma-separated or repeated), e.g. for a manual run.
+    #[arg(long, value_name = "NAME", env = "ROUNDS_ONLY", value_delimiter = ',')]
+    pub only: Vec<String>,
     /// Client-side limit on API requests per second.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub qps: u32,
@@ -118,6 +131,14 @@ pub struct RunArgs {
     /// Make the changes that every guard allows (default: dry-run).
     #[arg(long)]
     pub apply: bool,
+    /// Dry-run even with --apply or `mode: apply` in the runner config (e.g. a manual run).
+    #[arg(
+        long,
+        env = "ROUNDS_DRY_RUN",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -19,18 +19,11 @@ fn main() -> ExitCode {
             return code.into();
         }
     };
-    tracing_subscriber::fmt()
-        .json()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ROUNDS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kube_client=off")),
-        )
-        .init();
+    rounds::job::log::init(cli.log_format);
     match commands::run(cli) {
         Ok(exit) => exit.into(),
         Err(e) => {
-            eprintln!("error: {e}");
+            rounds::job::log::error(&e, e.exit() as u8);
             e.exit().into()
         }
     }

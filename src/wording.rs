@@ -18,6 +18,22 @@ pub fn cut_to(text: &str, max: usize) -> String {
     format!("{head}… ({} bytes)", text.len())
 }
 
+/// `text` in double quotes (escaped as Rust's `{:?}` does), its start only when it is long:
+/// `"xxxx…" (20971520 bytes)`.
+pub fn quote(text: &str) -> String {
+    if text.chars().count() <= MAX_QUOTED {
+        return format!("{text:?}");
+    }
+    let head: String = text.chars().take(MAX_QUOTED).collect();
+    let quoted = format!("{head:?}");
+    format!("{}…\" ({} bytes)", &quoted[..quoted.len() - 1], text.len())
+}
+
+/// A library's own error text: usually short, but it may echo input; cut it generously.
+pub fn library_message(message: &str) -> String {
+    cut_to(message, 240)
+}
+
 /// A window of at most `width` characters of `line` around the 1-based character `column`,
 /// with `…` where it was cut, and the column of the same character inside the window.
 pub fn window(line: &str, column: usize, width: usize) -> (String, usize) {
@@ -115,11 +131,16 @@ pub fn expected_in_words(expected: &str) -> String {
 fn found_in_words(found: &str) -> String {
     let f = found.trim();
     if let Some(s) = f.strip_prefix("string ") {
+        // serde quotes and escapes it already.
         let inner = s
             .strip_prefix('"')
             .and_then(|s| s.strip_suffix('"'))
             .unwrap_or(s);
-        return format!("the string \"{}\"", cut(inner));
+        if inner.chars().count() <= MAX_QUOTED {
+            return format!("the string \"{inner}\"");
+        }
+        let head: String = inner.chars().take(MAX_QUOTED).collect();
+        return format!("the string \"{head}…\" ({} bytes)", inner.len());
     }
     for prefix in ["integer ", "floating point "] {
         if let Some(n) = f.strip_prefix(prefix) {
@@ -140,10 +161,23 @@ fn found_in_words(found: &str) -> String {
 /// What the YAML parser says, in one short line without its position (callers print that in
 /// front) and without advice about the library's options; budget breaches in words.
 pub fn yaml_message(e: &serde_saphyr::Error) -> String {
-    if let serde_saphyr::Error::Budget { breach, .. } = e.without_snippet() {
-        return budget_message(breach);
+    let mut e = e;
+    while let serde_saphyr::Error::WithSnippet { error, .. }
+    | serde_saphyr::Error::AliasError { error, .. } = e
+    {
+        e = error;
     }
-    let raw = e.without_snippet().to_string();
+    match e {
+        serde_saphyr::Error::Budget { breach, .. } => return budget_message(breach),
+        serde_saphyr::Error::NonFiniteFloat { value, .. } => {
+            return format!(
+                "{} is not a finite number (.nan and .inf are not values Kubernetes writes)",
+                quote(value)
+            );
+        }
+        _ => {}
+    }
+    let raw = e.to_string();
     let line = raw.lines().next().unwrap_or(&raw).trim();
     let line = line.split(" at line ").next().unwrap_or(line);
     let line = match line.strip_prefix("error: line ") {
@@ -230,11 +264,16 @@ mod tests {
         assert_eq!(
             message,
             format!(
-                "expected a whole number, found the string \"{}… (20971520 bytes)\"",
+                "expected a whole number, found the string \"{}…\" (20971520 bytes)",
                 "x".repeat(80)
             )
         );
         assert_eq!(cut("short"), "short");
+        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+        assert_eq!(
+            quote(&"y".repeat(100)),
+            format!("\"{}…\" (100 bytes)", "y".repeat(80))
+        );
     }
 
     #[test]

@@ -653,3 +653,40 @@ fn oom_kills_dated_after_now_are_not_counted_and_noted() {
     assert_eq!(right["findings"].as_array().map(Vec::len), Some(1));
     assert!(notes(&right).is_empty());
 }
+
+#[test]
+fn errors_quote_a_huge_value_cut_and_say_when_text_is_not_utf8() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("huge.yaml");
+    let huge = "x".repeat(5 * 1024 * 1024);
+    std::fs::write(
+        &path,
+        format!("kind: Pod\nmetadata: {{name: p, namespace: x}}\nstatus:\n  containerStatuses:\n  - name: c\n    restartCount: \"{huge}\"\n"),
+    )
+    .expect("write");
+    let mut args = plan_args(&[&path.display().to_string()]);
+    args.extend(["--max-object-size", "64Mi", "--max-token-size", "64Mi"].map(String::from));
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.len() < 1000, "{} bytes of error", stderr.len());
+    assert_eq!(
+        stderr.replace(&dir.path().display().to_string(), "<dir>"),
+        format!(
+            "error: 1 object(s) of the snapshot have fields rounds cannot read; nothing was done:\n  <dir>/huge.yaml: line 1: Pod x/p: status.containerStatuses[0].restartCount: expected a whole number, found the string \"{}…\" (5242880 bytes)\n",
+            "x".repeat(80)
+        )
+    );
+    let path = dir.path().join("latin1.yaml");
+    std::fs::write(
+        &path,
+        b"kind: Node\nmetadata:\n  name: n\n  labels: {owner: J\xf6rg}\n",
+    )
+    .expect("write");
+    let out = run(&plan_args(&[&path.display().to_string()]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        error_line(&out, dir.path()),
+        "error: snapshot <dir>/latin1.yaml: line 4, column 20: not UTF-8 text (kubectl writes UTF-8; was the file converted, or is it binary?)"
+    );
+}

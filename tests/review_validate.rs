@@ -131,7 +131,7 @@ const ALL: &[(&str, &str)] = &[
 ];
 
 #[test]
-fn text_lists_every_error_then_every_warning() {
+fn text_lists_every_error_and_warning_in_file_order() {
     let run = validate(ALL, &[]);
     assert_eq!(run.code, 1);
     insta::assert_snapshot!(run.text());

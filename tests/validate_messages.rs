@@ -224,3 +224,114 @@ fn the_bundled_playbooks_are_valid() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).ends_with("12 playbook(s) valid\n"));
 }
+
+/// Exit code, stdout and stderr of `rounds validate` on the given files.
+fn validate_out(files: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_rounds"))
+        .arg("validate")
+        .arg(dir.path())
+        .output()
+        .expect("run rounds");
+    let d = dir.path().display().to_string();
+    format!(
+        "exit code {}\nstdout:\n{}stderr:\n{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).replace(&d, "<dir>"),
+        String::from_utf8_lossy(&out.stderr).replace(&d, "<dir>")
+    )
+}
+
+case!(
+    nan_and_infinity_are_reported_with_the_other_errors,
+    GOOD.replace("within: 6h", "within: soon")
+        .replace("max: 4Gi", "max: 4Gi, factor: .nan")
+        + "  guards:\n    maxUnavailable: -.inf\n"
+);
+case!(
+    cross_field_checks_run_despite_type_errors,
+    GOOD.replace("within: 6h", "within: soon").replace(
+        "- raiseMemoryLimit: { max: 4Gi }",
+        "- scale: { min: 5, max: 2 }\n    - runJob: { template: { spec: { backoffLimit: 1 } } }"
+    )
+);
+case!(
+    a_type_error_names_the_expected_type_not_the_field,
+    GOOD.replace("within: 6h", "within: [6h]")
+        .replace("  detect:", "  schedule: 5\n  detect:")
+        + "  guards:\n    cooldown: { hours: 1 }\n"
+);
+case!(
+    whole_numbers_too_large_for_any_field,
+    GOOD.replace("minCount: 2", "minCount: 99999999999999999999")
+        + "  guards:\n    maxFindings: 1e20\n"
+);
+case!(
+    deep_nesting_is_not_blamed_on_aliases,
+    GOOD.replace(
+        "  detect:",
+        &format!(
+            "  description: {}{}\n  detect:",
+            "[".repeat(70),
+            "]".repeat(70)
+        )
+    )
+);
+case!(
+    a_huge_key_is_cut_in_the_message_and_the_source_line,
+    GOOD.replace(
+        "  detect:",
+        &format!("  ? {}\n  : 1\n  detect:", "k".repeat(200_000))
+    )
+);
+case!(
+    a_huge_line_is_shown_around_its_column,
+    GOOD.replace(
+        "  detect:",
+        &format!("  {}: 1\n  detect:", "k".repeat(200_000))
+    )
+);
+case!(
+    a_huge_value_is_cut_in_the_message_and_the_source_line,
+    GOOD.replace(
+        "within: 6h",
+        &format!("within: \"{}\"", "6".repeat(200_000))
+    )
+);
+
+#[test]
+fn a_percentage_written_as_a_fraction_is_accepted_with_a_warning() {
+    insta::assert_snapshot!(validate_out(&[(
+        "pvc.yaml",
+        "apiVersion: rounds.dev/v1alpha1\nkind: Playbook\nmetadata: {name: pvc}\nspec:\n  detect:\n    pvcUsage: { usedPercent: 0.85, inodesUsedPercent: 0.9% }\n  remediate:\n    - notifyOnly: {}\n"
+    )]));
+}
+
+#[test]
+fn a_schedule_that_never_fires_is_a_warning() {
+    insta::assert_snapshot!(validate_out(&[(
+        "never.yaml",
+        &GOOD.replace("  detect:", "  schedule: \"0 0 31 2 *\"\n  detect:").replace(
+            "- raiseMemoryLimit: { max: 4Gi }\n",
+            "- raiseMemoryLimit: { max: 4Gi }\n  guards:\n    windows: [{ schedule: \"0 9 30 2 *\", duration: 1h }]\n"
+        )
+    )]));
+}
+
+#[test]
+fn an_empty_directory_is_an_error() {
+    insta::assert_snapshot!(validate_out(&[]));
+}
+
+#[test]
+fn a_runner_config_is_reported_as_such() {
+    let config = "apiVersion: rounds.dev/v1alpha1\nkind: RunnerConfig\nmode: dryRun\nplaybooks: [/etc/rounds/playbooks]\n";
+    insta::assert_snapshot!(validate_out(&[("config.yaml", config)]));
+    insta::assert_snapshot!(
+        "a_runner_config_beside_playbooks",
+        validate_out(&[("config.yaml", config), ("oom.yaml", GOOD)])
+    );
+}

@@ -24,7 +24,9 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
 
 pub fn run(args: &RunArgs) -> Result<Exit, CommandError> {
     let prepared = prepare(&args.round)?;
-    let mode = if args.apply || prepared.config.mode == ConfigMode::Apply {
+    let mode = if args.dry_run {
+        Mode::DryRun
+    } else if args.apply || prepared.config.mode == ConfigMode::Apply {
         Mode::Apply
     } else {
         Mode::DryRun
@@ -72,6 +74,8 @@ fn prepare(args: &RoundArgs) -> Result<Prepared, CommandError> {
         }
     }
     let playbooks = playbook::load(&paths).map_err(|d| invalid_input(&d))?;
+    let playbooks =
+        crate::job::select::only(playbooks, &args.only).map_err(CommandError::Invalid)?;
     if playbooks.is_empty() {
         return Err(CommandError::Invalid(format!(
             "no playbooks found in {}",
@@ -90,6 +94,10 @@ fn prepare(args: &RoundArgs) -> Result<Prepared, CommandError> {
             .to_utc(),
         None => Utc::now(),
     };
+    crate::job::log::set_run_id(&round::run_id(
+        now,
+        playbooks.iter().map(|p| p.digest.as_str()),
+    ));
     Ok(Prepared {
         config,
         playbooks,
@@ -147,11 +155,13 @@ fn round_on_snapshot(
         ));
     }
     print_report(&report, args.output)?;
-    Ok(if report.summary.failed > 0 || lost {
+    let exit = if report.summary.failed > 0 || lost {
         Exit::Failures
     } else {
         Exit::Done
-    })
+    };
+    crate::job::log::report(&report, exit as u8);
+    Ok(exit)
 }
 
 /// Disk usage from Prometheus, when a due playbook reads it.
@@ -233,7 +243,7 @@ fn print_report(report: &RoundReport, format: Option<OutputFormat>) -> Result<()
 /// Prints every diagnostic and turns them into one error for the exit code.
 fn invalid_input(diagnostics: &[Diagnostic]) -> CommandError {
     for d in diagnostics {
-        eprint!("{}", d.render());
+        crate::job::log::diagnostic(d);
     }
     CommandError::Invalid(format!("{} error(s); nothing was done", diagnostics.len()))
 }

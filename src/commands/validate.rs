@@ -52,26 +52,22 @@ fn check(paths: &[PathBuf]) -> Outcome {
     let mut missing = Vec::new();
     let mut present = Vec::new();
     for p in paths {
-        if !p.exists() {
-            missing.push(whole_file(p, "no such file or directory"));
-        } else if p.is_dir() && playbook::playbook_files(p).is_ok_and(|f| f.is_empty()) {
-            missing.push(whole_file(
-                p,
-                "the directory has no .yaml or .yml files: nothing to validate",
-            ));
-        } else {
+        if p.exists() {
             present.push(p.clone());
+        } else {
+            missing.push(whole_file(p, "no such file or directory"));
         }
     }
     let loading = playbook::load_all(&present, true);
     let mut diagnostics = missing;
     diagnostics.extend(loading.errors.iter().cloned());
+    diagnostics.extend(loading.warnings.iter().cloned());
     diagnostics.extend(lint::check(&lint::Input {
         playbooks: &loading.playbooks,
         configs: &loading.configs,
     }));
-    // Errors first, in the order found; warnings after them.
-    diagnostics.sort_by_key(|d| d.level);
+    // In file order, as a reader goes through them.
+    diagnostics.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     Outcome {
         loading,
         diagnostics,
@@ -151,30 +147,28 @@ fn text(outcome: &Outcome, deny_warnings: bool) -> (String, String) {
     }
     let errors = outcome.errors().count();
     let warnings = outcome.warnings().count();
+    let warned = if warnings == 0 {
+        String::new()
+    } else {
+        format!(", with {warnings} warning(s)")
+    };
     if errors > 0 {
-        let _ = write!(err, "{errors} error(s)");
-        if warnings > 0 {
-            let _ = write!(err, ", {warnings} warning(s)");
-        }
-        err.push('\n');
+        let _ = writeln!(err, "{errors} error(s){warned}");
         return (out, err);
     }
     let l = &outcome.loading;
     for p in &l.playbooks {
-        let _ = writeln!(out, "ok playbook {} ({}) {}", p.name(), p.file, p.digest);
+        let _ = writeln!(out, "ok {} ({}) {}", p.name(), p.file, p.digest);
     }
     for c in &l.configs {
-        let _ = writeln!(out, "ok runner config ({}) {}", c.file, c.digest);
+        let _ = writeln!(out, "ok runner config ({})", c.file);
     }
-    let _ = write!(out, "{} playbook(s)", l.playbooks.len());
-    if !l.configs.is_empty() {
-        let _ = write!(out, " and {} runner config(s)", l.configs.len());
-    }
-    out.push_str(" valid");
-    if warnings > 0 {
-        let _ = write!(out, ", {warnings} warning(s)");
-    }
-    out.push('\n');
+    let what = match (l.playbooks.len(), l.configs.len()) {
+        (n, 0) => format!("{n} playbook(s)"),
+        (0, c) => format!("{c} runner config(s)"),
+        (n, c) => format!("{n} playbook(s) and {c} runner config(s)"),
+    };
+    let _ = writeln!(out, "{what} valid{warned}");
     if warnings > 0 && deny_warnings {
         let _ = writeln!(err, "{warnings} warning(s), denied by --deny-warnings");
     }

@@ -1,13 +1,14 @@
 //! Checks that run after every document is loaded: across documents (a playbook's route must
 //! exist in the runner config validated with it) and warnings (valid documents that will not do
 //! what their author probably meant: a scope that excludes everything, an action with no
-//! budget, a schedule that never fires).
+//! budget, an unreachable route). Warnings about one value alone (a schedule that never fires,
+//! a percentage that looks like a fraction) come from the schema check
+//! (`playbook::values::format_warning`).
 //!
 //! Adding a check: one file with a `check` function, and one line in [`CHECKS`].
 
 mod budget;
 mod routes;
-mod schedule;
 mod scope;
 
 use crate::config::RunnerConfig;
@@ -41,7 +42,7 @@ impl Input<'_> {
 type Check = fn(&Input, &mut Vec<Diagnostic>);
 
 /// Every check, in the order their diagnostics are reported.
-const CHECKS: &[Check] = &[routes::check, scope::check, budget::check, schedule::check];
+const CHECKS: &[Check] = &[routes::check, scope::check, budget::check];
 
 /// Runs every check; errors and warnings are told apart by their level.
 pub fn check(input: &Input) -> Vec<Diagnostic> {

@@ -4,10 +4,14 @@ use super::tree::Pos;
 use serde::Serialize;
 use std::fmt::Write as _;
 
-/// An error makes the input invalid; a warning marks a valid input that will not do what its
-/// author probably meant (`rounds validate --deny-warnings` fails on those too).
+/// Source lines wider than this are shown as a window around the column.
+const SOURCE_WIDTH: usize = 100;
+
+/// How bad a problem is: an error makes the input invalid; a warning marks a valid input that
+/// probably does not do what its author meant (`rounds validate --deny-warnings` fails on
+/// those too).
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "lowercase")]
 pub enum Level {
     #[default]
     Error,
@@ -59,7 +63,12 @@ impl Diagnostic {
         self
     }
 
+    pub fn is_error(&self) -> bool {
+        self.level == Level::Error
+    }
+
     /// `file:line:col: error: message`, the field, then the line with a caret under the column.
+    /// A long source line is shown as a window around the column.
     pub fn render(&self) -> String {
         let level = self.level.as_str();
         // A problem with the whole file (unreadable, too large) has no position.
@@ -74,14 +83,15 @@ impl Diagnostic {
         if self.path != "(document)" {
             let _ = writeln!(out, "  field: {}", self.path);
         }
-        if let Some(src) = &self.source_line {
+        if let Some(line) = &self.source_line {
+            let (src, column) = crate::wording::window(line, self.column, SOURCE_WIDTH);
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());
             let _ = writeln!(out, " {pad} |");
             let _ = writeln!(out, " {num} | {src}");
             let caret_at: String = src
                 .chars()
-                .take(self.column.saturating_sub(1))
+                .take(column.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             let _ = writeln!(out, " {pad} | {caret_at}^");

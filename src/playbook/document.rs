@@ -49,6 +49,9 @@ impl Source {
     pub fn documents(&self) -> Result<Vec<Node>, Diagnostic> {
         let options = serde_saphyr::options! {
             strict_booleans: true,
+            // `.nan` and `.inf` reach the schema check, which reports them at their field
+            // together with every other problem of the file.
+            non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
             budget: serde_saphyr::budget! {
                 max_reader_input_bytes: Some(MAX_FILE_BYTES as usize),
                 max_events: 200_000,
@@ -68,41 +71,64 @@ impl Source {
                     col: l.column() as usize,
                 })
                 .unwrap_or_default();
-            let message = parser_message(&e.without_snippet().to_string());
+            let message = crate::wording::yaml_message(&e);
             Diagnostic::new(&self.file, &self.text, pos, "(document)".into(), message)
         })
     }
 
-    /// Checks a document against `T`'s schema, then reads it as `T`.
+    /// Checks a document against `T`'s schema, then reads it as `T`. Warnings are dropped.
     pub fn typed<T: DeserializeOwned>(
         &self,
         schema: &serde_json::Value,
         doc: &Node,
     ) -> Result<T, Vec<Diagnostic>> {
-        let problems = schema_check::check(schema, doc);
-        if !problems.is_empty() {
-            return Err(problems
-                .into_iter()
-                .map(|p| {
-                    let pos = if p.at_key {
-                        key_pos(doc, &p.path)
-                    } else {
-                        doc.locate(&p.path)
-                    };
-                    self.diagnostic(pos, &p.path, p.message)
-                })
-                .collect());
+        self.typed_noting(schema, doc, &mut Vec::new())
+    }
+
+    /// Checks a document against `T`'s schema, then reads it as `T`; valid values that look
+    /// wrong are added to `warnings`.
+    pub fn typed_noting<T: DeserializeOwned>(
+        &self,
+        schema: &serde_json::Value,
+        doc: &Node,
+        warnings: &mut Vec<Diagnostic>,
+    ) -> Result<T, Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        for p in schema_check::check(schema, doc) {
+            let pos = if p.at_key {
+                key_pos(doc, &p.path)
+            } else {
+                doc.locate(&p.path)
+            };
+            let d = self.diagnostic(pos, &p.path, p.message);
+            if p.warning {
+                warnings.push(d.warning());
+            } else {
+                errors.push(d);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
         }
         // The schema check accepted it, so this only fails where the schema is looser than the
-        // types; report that too, at the document.
+        // types; report that too, at the field.
         serde_path_to_error::deserialize(doc.to_json()).map_err(|e| {
-            let path = e.path().to_string();
-            vec![Diagnostic::new(
-                &self.file,
-                &self.text,
-                doc.pos,
-                path,
-                e.inner().to_string(),
+            let path: Vec<PathSeg> = e
+                .path()
+                .iter()
+                .filter_map(|seg| match seg {
+                    serde_path_to_error::Segment::Map { key } => Some(PathSeg::Key(key.clone())),
+                    serde_path_to_error::Segment::Enum { variant } => {
+                        Some(PathSeg::Key(variant.clone()))
+                    }
+                    serde_path_to_error::Segment::Seq { index } => Some(PathSeg::Index(*index)),
+                    serde_path_to_error::Segment::Unknown => None,
+                })
+                .collect();
+            vec![self.diagnostic(
+                doc.locate(&path),
+                &path,
+                crate::wording::plain_serde_message(&e.inner().to_string()),
             )]
         })
     }
@@ -158,19 +184,5 @@ fn key_pos(doc: &Node, path: &[PathSeg]) -> Pos {
             .map(|(k, _)| k.pos)
             .unwrap_or(node.pos),
         _ => node.pos,
-    }
-}
-
-/// The parser's message in our words: without the position (we print it in front) and
-/// without advice about the library's options.
-fn parser_message(raw: &str) -> String {
-    let line = raw.lines().next().unwrap_or(raw).trim();
-    let line = line.split(" at line ").next().unwrap_or(line);
-    let line = line.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
-    match line.strip_prefix("budget breached: ") {
-        Some(what) => format!(
-            "refused: the document is too large once YAML aliases are expanded ({what}); anchors and aliases must not multiply content"
-        ),
-        None => line,
     }
 }

@@ -12,7 +12,8 @@ pub use diagnostic::{Diagnostic, Level};
 pub use document::Located;
 pub use spec::{Playbook, Severity};
 
-use crate::detect::TargetKind;
+use crate::detect::{Detector, TargetKind};
+use crate::plan::Action;
 use document::Source;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -42,12 +43,14 @@ pub struct LoadedConfig {
     pub located: Located,
 }
 
-/// Everything read from a set of paths: the valid documents and every problem of all files.
+/// Everything read from a set of paths: the valid documents, every error of all files, and
+/// warnings (valid values that look wrong).
 #[derive(Debug, Default)]
 pub struct Loading {
     pub playbooks: Vec<Loaded>,
     pub configs: Vec<LoadedConfig>,
     pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// `sha256:` of a document's canonical form (JSON with sorted keys).
@@ -93,9 +96,20 @@ pub fn playbook_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(files)
 }
 
-/// Loads and validates every playbook under `paths`. Returns all problems of all files together.
+/// Loads and validates every playbook under `paths`. Returns all problems of all files
+/// together. Warnings (valid values that look wrong) are logged.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
     let loading = load_all(paths, false);
+    for w in &loading.warnings {
+        tracing::warn!(
+            file = %w.file,
+            line = w.line,
+            column = w.column,
+            field = %w.path,
+            "{}",
+            w.message
+        );
+    }
     if loading.errors.is_empty() {
         Ok(loading.playbooks)
     } else {
@@ -105,11 +119,12 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
 
 /// Reads every document under `paths`: playbooks, and with `accept_configs` also runner configs
 /// (`kind: RunnerConfig`, for `rounds validate`). Valid documents are kept even when others
-/// have errors, so later checks can still look at them.
+/// have errors, so later checks (`crate::lint`) can still look at them.
 pub fn load_all(paths: &[PathBuf], accept_configs: bool) -> Loading {
     let schema = schema();
     let mut out = Loading::default();
     let problems = &mut out.errors;
+    let warnings = &mut out.warnings;
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     for path in paths {
         let files = match playbook_files(path) {
@@ -119,6 +134,16 @@ pub fn load_all(paths: &[PathBuf], accept_configs: bool) -> Loading {
                 continue;
             }
         };
+        if files.is_empty() && path.is_dir() {
+            problems.push(Diagnostic::new(
+                &path.display().to_string(),
+                "",
+                tree::Pos::default(),
+                "(document)".into(),
+                "no playbook files (.yaml or .yml) in this directory".into(),
+            ));
+            continue;
+        }
         for file in files {
             let source = match Source::read(&file) {
                 Ok(s) => Arc::new(s),
@@ -134,6 +159,13 @@ pub fn load_all(paths: &[PathBuf], accept_configs: bool) -> Loading {
                     continue;
                 }
             };
+            if docs.is_empty() {
+                problems.push(source.diagnostic(
+                    tree::Pos::default(),
+                    &[],
+                    "the file has no YAML document".into(),
+                ));
+            }
             for doc in docs {
                 let kind = doc.get("kind").map(|k| k.to_json());
                 if accept_configs && kind.as_ref().and_then(|k| k.as_str()) == Some("RunnerConfig")
@@ -149,31 +181,40 @@ pub fn load_all(paths: &[PathBuf], accept_configs: bool) -> Loading {
                     }
                     continue;
                 }
-                let playbook: Playbook = match source.typed(&schema, &doc) {
-                    Ok(p) => p,
-                    Err(mut d) => {
-                        problems.append(&mut d);
-                        continue;
-                    }
-                };
-                let cross = cross_checks(&playbook);
+                let typed: Result<Playbook, _> = source.typed_noting(&schema, &doc, warnings);
+                // Checks across fields run on what can be read, even when other fields of the
+                // document are wrong: every problem of the file is reported at once.
+                let cross = cross_checks(&doc);
                 let name_path = [PathSeg::Key("metadata".into()), PathSeg::Key("name".into())];
-                if let Some(first) =
-                    names.insert(playbook.metadata.name.clone(), source.file.clone())
+                if let Some(name) = doc
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(|n| n.to_json().as_str().map(str::to_owned))
+                    && let Some(first) = names.insert(name.clone(), source.file.clone())
                 {
                     problems.push(source.diagnostic(
                         doc.locate(&name_path),
                         &name_path,
                         format!(
                             "a playbook named `{}` is already defined in {first}",
-                            playbook.metadata.name
+                            crate::wording::cut(&name)
                         ),
                     ));
                 }
-                if !cross.is_empty() {
-                    problems.extend(cross.into_iter().map(|(path, message)| {
+                let cross_failed = !cross.is_empty();
+                problems.extend(
+                    cross.into_iter().map(|(path, message)| {
                         source.diagnostic(doc.locate(&path), &path, message)
-                    }));
+                    }),
+                );
+                let playbook = match typed {
+                    Ok(p) => p,
+                    Err(mut d) => {
+                        problems.append(&mut d);
+                        continue;
+                    }
+                };
+                if cross_failed {
                     continue;
                 }
                 out.playbooks.push(Loaded {
@@ -185,15 +226,29 @@ pub fn load_all(paths: &[PathBuf], accept_configs: bool) -> Loading {
             }
         }
     }
+    out.errors
+        .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     out
 }
 
-/// Checks that span fields: each action must be able to act on what the detector finds.
-fn cross_checks(p: &Playbook) -> Vec<(Vec<PathSeg>, String)> {
-    let detector = p.spec.detect.imp();
-    let finds = detector.target_kind();
+/// Checks that span fields, on the parts of the document that can be read on their own: each
+/// action must be able to act on what the detector finds, and each action's own arguments
+/// must agree (scale's min and max, runJob's containers).
+fn cross_checks(doc: &tree::Node) -> Vec<(Vec<PathSeg>, String)> {
+    let spec = doc.get("spec");
+    let detector: Option<Detector> = spec
+        .and_then(|s| s.get("detect"))
+        .and_then(|d| serde_json::from_value(d.to_json()).ok());
+    let Some(tree::NodeValue::Seq(actions)) =
+        spec.and_then(|s| s.get("remediate")).map(|r| &r.value)
+    else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    for (i, action) in p.spec.remediate.iter().enumerate() {
+    for (i, node) in actions.iter().enumerate() {
+        let Ok(action) = serde_json::from_value::<Action>(node.to_json()) else {
+            continue;
+        };
         let base = vec![
             PathSeg::Key("spec".into()),
             PathSeg::Key("remediate".into()),
@@ -201,18 +256,21 @@ fn cross_checks(p: &Playbook) -> Vec<(Vec<PathSeg>, String)> {
             PathSeg::Key(action.name().into()),
         ];
         let acts_on = action.imp().acts_on();
-        if !acts_on.contains(&finds) {
-            let kinds: Vec<&str> = acts_on.iter().map(|k| TargetKind::as_str(*k)).collect();
-            out.push((
-                base.clone(),
-                format!(
-                    "{} acts on {} findings, but {} finds {}s",
-                    action.name(),
-                    kinds.join(" and "),
-                    p.spec.detect.name(),
-                    finds.as_str()
-                ),
-            ));
+        if let Some(detector) = &detector {
+            let finds = detector.imp().target_kind();
+            if !acts_on.contains(&finds) {
+                let kinds: Vec<&str> = acts_on.iter().map(|k| TargetKind::as_str(*k)).collect();
+                out.push((
+                    base.clone(),
+                    format!(
+                        "{} acts on {} findings, but {} finds {}s",
+                        action.name(),
+                        kinds.join(" and "),
+                        detector.name(),
+                        finds.as_str()
+                    ),
+                ));
+            }
         }
         for (field, message) in action.imp().problems() {
             let mut path = base.clone();

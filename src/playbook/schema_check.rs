@@ -9,7 +9,7 @@
 //! detector or action and suggests the closest one.
 
 use super::tree::{Node, NodeValue, PathSeg};
-use super::values::check_format;
+use super::values::{check_format, format_warning};
 use serde_json::{Map, Value};
 
 pub struct Problem {
@@ -17,6 +17,8 @@ pub struct Problem {
     /// Report at the key rather than at the value (unknown fields).
     pub at_key: bool,
     pub message: String,
+    /// Valid, but probably not what was meant.
+    pub warning: bool,
 }
 
 pub fn check(root: &Value, node: &Node) -> Vec<Problem> {
@@ -39,6 +41,16 @@ impl<'a> Checker<'a> {
             path: path.to_vec(),
             at_key: false,
             message,
+            warning: false,
+        });
+    }
+
+    fn warn(&mut self, path: &[PathSeg], message: String) {
+        self.problems.push(Problem {
+            path: path.to_vec(),
+            at_key: false,
+            message,
+            warning: true,
         });
     }
 
@@ -78,6 +90,15 @@ impl<'a> Checker<'a> {
             self.report(path, wrong_type(obj, types, &node.value));
             return;
         }
+        if let NodeValue::Float(f) = node.value
+            && !f.is_finite()
+        {
+            self.report(
+                path,
+                format!("expected a finite number, found {}", node.value.describe()),
+            );
+            return;
+        }
         if let Some(allowed) = obj.get("enum").and_then(Value::as_array)
             && !allowed.contains(&node.to_json())
         {
@@ -98,10 +119,15 @@ impl<'a> Checker<'a> {
                 NodeValue::Float(f) => Some(f.to_string()),
                 _ => None,
             };
-            if let Some(text) = text
-                && let Err(message) = check_format(format, &text)
-            {
-                self.report(path, message);
+            if let Some(text) = text {
+                match check_format(format, &text) {
+                    Err(message) => self.report(path, message),
+                    Ok(()) => {
+                        if let Some(message) = format_warning(format, &text) {
+                            self.warn(path, message);
+                        }
+                    }
+                }
             }
         }
         match &node.value {
@@ -125,7 +151,29 @@ impl<'a> Checker<'a> {
             NodeValue::Float(f) => Some(f),
             _ => None,
         };
+        // schemars gives Rust's integer widths as formats, without bounds for the top.
+        let (format_min, format_max) = match obj.get("format").and_then(Value::as_str) {
+            Some("uint8") => (Some(0.0), Some(f64::from(u8::MAX))),
+            Some("uint16") => (Some(0.0), Some(f64::from(u16::MAX))),
+            Some("uint32") => (Some(0.0), Some(f64::from(u32::MAX))),
+            Some("uint64" | "uint") => (Some(0.0), Some(u64::MAX as f64)),
+            Some("int32") => (Some(f64::from(i32::MIN)), Some(f64::from(i32::MAX))),
+            Some("int64" | "int") => (Some(i64::MIN as f64), Some(i64::MAX as f64)),
+            _ => (None, None),
+        };
         if let Some(n) = number {
+            if obj.get("maximum").is_none()
+                && let Some(max) = format_max
+                && n > max
+            {
+                self.report(path, format!("{n} is too large: the maximum is {max}"));
+            }
+            if obj.get("minimum").is_none()
+                && let Some(min) = format_min
+                && n < min
+            {
+                self.report(path, format!("{n} is too small: the minimum is {min}"));
+            }
             if let Some(min) = obj.get("minimum").and_then(Value::as_f64)
                 && n < min
             {
@@ -192,6 +240,7 @@ impl<'a> Checker<'a> {
                             path: path.clone(),
                             at_key: true,
                             message: unknown_name("field", &key.name, &known),
+                            warning: false,
                         });
                     }
                     Some(s @ Value::Object(_)) => self.node(s, value, path),
@@ -208,6 +257,7 @@ impl<'a> Checker<'a> {
                         path: path.clone(),
                         at_key: true,
                         message: format!("missing required field `{r}`"),
+                        warning: false,
                     });
                 }
             }
@@ -240,6 +290,7 @@ impl<'a> Checker<'a> {
                                 path: path.clone(),
                                 at_key: true,
                                 message: unknown_name(what, &key.name, &names),
+                                warning: false,
                             });
                             path.pop();
                         }
@@ -306,17 +357,21 @@ fn single_tag(schema: &Value) -> Option<&str> {
 }
 
 fn type_matches(types: &Value, value: &NodeValue) -> bool {
+    // A whole number too large for i64 is read as a float; it is still a whole number (the
+    // bounds then say it is too large).
+    let whole_float = matches!(value, NodeValue::Float(f) if f.is_finite() && f.fract() == 0.0);
     let one = |t: &str| {
-        matches!(
-            (t, value),
-            ("null", NodeValue::Null)
-                | ("boolean", NodeValue::Bool(_))
-                | ("integer", NodeValue::Int(_))
-                | ("number", NodeValue::Int(_) | NodeValue::Float(_))
-                | ("string", NodeValue::Str(_))
-                | ("array", NodeValue::Seq(_))
-                | ("object", NodeValue::Map(_))
-        )
+        (t == "integer" && whole_float)
+            || matches!(
+                (t, value),
+                ("null", NodeValue::Null)
+                    | ("boolean", NodeValue::Bool(_))
+                    | ("integer", NodeValue::Int(_))
+                    | ("number", NodeValue::Int(_) | NodeValue::Float(_))
+                    | ("string", NodeValue::Str(_))
+                    | ("array", NodeValue::Seq(_))
+                    | ("object", NodeValue::Map(_))
+            )
     };
     match types {
         Value::String(t) => one(t),
@@ -326,20 +381,13 @@ fn type_matches(types: &Value, value: &NodeValue) -> bool {
 }
 
 fn wrong_type(obj: &Map<String, Value>, types: &Value, value: &NodeValue) -> String {
-    let ours = obj
+    // Our value types say what to write; a field's own description says what it is for.
+    if let Some(expected) = obj
         .get("format")
         .and_then(Value::as_str)
-        .is_some_and(super::values::is_value_format);
-    if let Some(desc) = obj
-        .get("description")
-        .and_then(Value::as_str)
-        .filter(|_| ours)
+        .and_then(super::values::format_expected)
     {
-        return format!(
-            "expected {}, found {}",
-            lower_first(desc.trim_end_matches('.')),
-            value.describe()
-        );
+        return format!("expected {expected}, found {}", value.describe());
     }
     let name = |t: &str| match t {
         "null" => "nothing",
@@ -365,21 +413,13 @@ fn wrong_type(obj: &Map<String, Value>, types: &Value, value: &NodeValue) -> Str
     format!("expected {expected}, found {}", value.describe())
 }
 
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 fn unknown_value(value: &NodeValue, allowed: &[Value]) -> String {
     let names: Vec<String> = allowed
         .iter()
         .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
         .collect();
     let given = match value {
-        NodeValue::Str(s) => format!("`{s}`"),
+        NodeValue::Str(s) => format!("`{}`", crate::wording::cut(s)),
         other => other.describe(),
     };
     if names.len() == 1 {
@@ -402,7 +442,8 @@ fn unknown_name(what: &str, name: &str, known: &[&str]) -> String {
     let mut sorted = known.to_vec();
     sorted.sort_unstable();
     format!(
-        "unknown {what} `{name}`{suggestion}; expected one of: {}",
+        "unknown {what} `{}`{suggestion}; expected one of: {}",
+        crate::wording::cut(name),
         sorted.join(", ")
     )
 }

@@ -45,8 +45,12 @@ impl NodeValue {
             Self::Null => "nothing (null)".into(),
             Self::Bool(b) => format!("the boolean {b}"),
             Self::Int(i) => format!("the number {i}"),
+            Self::Float(f) if f.is_nan() => "`.nan` (not a number)".into(),
+            Self::Float(f) if f.is_infinite() => {
+                format!("`{}` (infinity)", if *f > 0.0 { ".inf" } else { "-.inf" })
+            }
             Self::Float(f) => format!("the number {f}"),
-            Self::Str(s) => format!("the string {s:?}"),
+            Self::Str(s) => format!("the string {}", crate::wording::quote(s)),
             Self::Seq(_) => "a list".into(),
             Self::Map(_) => "a mapping".into(),
         }
@@ -115,7 +119,7 @@ pub fn path_text(path: &[PathSeg]) -> String {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(k);
+                out.push_str(&crate::wording::cut(k));
             }
             PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
         }

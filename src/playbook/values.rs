@@ -51,12 +51,46 @@ fn scalar_text(v: serde_json::Value) -> Result<String, String> {
     }
 }
 
-/// Whether a schema `format` is one of ours (its description says what to write).
-pub fn is_value_format(format: &str) -> bool {
-    matches!(
-        format,
-        "duration" | "quantity" | "percent" | "int-or-percent" | "glob" | "label-selector" | "cron"
-    )
+/// What to write for one of our formats, for "expected ..., found ..." messages.
+pub fn format_expected(format: &str) -> Option<&'static str> {
+    Some(match format {
+        "duration" => "a duration such as 30m, 6h or 7d",
+        "quantity" => "a quantity such as 512Mi or 4Gi",
+        "percent" => "a percentage such as 85%",
+        "int-or-percent" => "a count or a percentage such as 1 or 25%",
+        "glob" => "a glob such as shop-*",
+        "label-selector" => "a label selector such as app=web,tier!=db",
+        "cron" => "a five-field cron schedule such as */30 * * * *",
+        "dns-label" => "a name of lower-case letters, digits and '-'",
+        "rfc3339" => "an RFC 3339 time such as 2026-01-01T00:00:00Z",
+        _ => return None,
+    })
+}
+
+/// A valid value that is probably not what was meant.
+pub fn format_warning(format: &str, text: &str) -> Option<String> {
+    match format {
+        "percent" => {
+            let t = text.trim();
+            let n: f64 = t.parse().ok()?;
+            let percent = (n * 100.0 * 1e6).round() / 1e6;
+            (n > 0.0 && n < 1.0).then(|| {
+                format!(
+                    "{t} means {t} %, which looks like a fraction: write {percent}% for {percent} percent, or {t}% to keep it"
+                )
+            })
+        }
+        "cron" => {
+            let schedule: CronSchedule = text.parse().ok()?;
+            schedule.never_fires().then(|| {
+                format!(
+                    "the schedule {} never fires: no date matches it",
+                    crate::wording::quote(text)
+                )
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Checks a value against a custom `format` of the schema. Unknown formats pass (they are
@@ -73,7 +107,13 @@ pub fn check_format(format: &str, text: &str) -> Result<(), String> {
         "dns-label" => check_dns_label(text),
         "rfc3339" => chrono::DateTime::parse_from_rfc3339(text)
             .map(drop)
-            .map_err(|e| format!("invalid RFC 3339 time {text:?}: {e}")),
+            .map_err(|e| {
+                format!(
+                    "invalid RFC 3339 time {}: {}",
+                    crate::wording::quote(text),
+                    crate::wording::library_message(&e.to_string())
+                )
+            }),
         _ => Ok(()),
     }
 }
@@ -86,10 +126,17 @@ impl FromStr for Duration {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let d = humantime::parse_duration(s.trim()).map_err(|e| {
-            format!("invalid duration {s:?} ({e}); write it like 90s, 30m, 6h or 7d")
+            format!(
+                "invalid duration {} ({}); write it like 90s, 30m, 6h or 7d",
+                crate::wording::quote(s),
+                crate::wording::library_message(&e.to_string())
+            )
         })?;
         if d.is_zero() {
-            return Err(format!("duration {s:?} must be longer than zero"));
+            return Err(format!(
+                "duration {} must be longer than zero",
+                crate::wording::quote(s)
+            ));
         }
         Ok(Self(d))
     }
@@ -147,7 +194,10 @@ impl FromStr for Quantity {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         parse_quantity(s.trim()).ok_or_else(|| {
-            format!("invalid quantity {s:?}; write it like 512Mi, 4Gi, 1.5G or 250m")
+            format!(
+                "invalid quantity {}; write it like 512Mi, 4Gi, 1.5G or 250m",
+                crate::wording::quote(s)
+            )
         })
     }
 }
@@ -217,9 +267,17 @@ impl FromStr for Percent {
             .unwrap_or(t)
             .trim()
             .parse()
-            .map_err(|_| format!("invalid percentage {s:?}; write it like 85%"))?;
+            .map_err(|_| {
+                format!(
+                    "invalid percentage {}; write it like 85%",
+                    crate::wording::quote(s)
+                )
+            })?;
         if !(0.0..=100.0).contains(&n) {
-            return Err(format!("percentage {s:?} is out of range 0% to 100%"));
+            return Err(format!(
+                "percentage {} is out of range 0% to 100%",
+                crate::wording::quote(s)
+            ));
         }
         Ok(Self(n))
     }
@@ -252,7 +310,10 @@ impl FromStr for IntOrPercent {
             return s.parse().map(Self::Percent);
         }
         s.trim().parse().map(Self::Count).map_err(|_| {
-            format!("invalid value {s:?}; write a whole number like 1 or a percentage like 25%")
+            format!(
+                "invalid value {}; write a whole number like 1 or a percentage like 25%",
+                crate::wording::quote(s)
+            )
         })
     }
 }
@@ -295,7 +356,7 @@ impl FromStr for Glob {
         let glob = globset::GlobBuilder::new(s)
             .literal_separator(false)
             .build()
-            .map_err(|e| format!("invalid glob {s:?}: {}", e.kind()))?;
+            .map_err(|e| format!("invalid glob {}: {}", crate::wording::quote(s), e.kind()))?;
         Ok(Self {
             text: s.to_owned(),
             matcher: glob.compile_matcher(),
@@ -353,12 +414,14 @@ impl FromStr for LabelSelector {
         for part in split_outside_parens(s) {
             let part = part.trim();
             if part.is_empty() {
-                return Err(format!("invalid label selector {s:?}: empty requirement"));
+                return Err(format!(
+                    "invalid label selector {}: empty requirement",
+                    crate::wording::quote(s)
+                ));
             }
-            requirements.push(
-                parse_requirement(part)
-                    .map_err(|e| format!("invalid label selector {s:?}: {e}"))?,
-            );
+            requirements.push(parse_requirement(part).map_err(|e| {
+                format!("invalid label selector {}: {e}", crate::wording::quote(s))
+            })?);
         }
         Ok(Self {
             text: s.to_owned(),
@@ -412,14 +475,20 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
             (false, l)
         } else {
             return Err(format!(
-                "unknown operator in {part:?}; use =, ==, !=, in, notin"
+                "unknown operator in {}; use =, ==, !=, in, notin",
+                crate::wording::quote(part)
             ));
         };
         let list = list
             .trim()
             .strip_prefix('(')
             .and_then(|l| l.strip_suffix(')'))
-            .ok_or_else(|| format!("{part:?} needs a value list in parentheses"))?;
+            .ok_or_else(|| {
+                format!(
+                    "{} needs a value list in parentheses",
+                    crate::wording::quote(part)
+                )
+            })?;
         let values = list
             .split(',')
             .map(|v| check_label_value(v.trim()).map(str::to_owned))
@@ -442,11 +511,15 @@ fn check_label_key(key: &str) -> Result<&str, String> {
     if let Some(p) = prefix
         && (p.is_empty() || p.len() > 253 || !p.split('.').all(is_dns_label))
     {
-        return Err(format!("label key {key:?} has an invalid prefix"));
+        return Err(format!(
+            "label key {} has an invalid prefix",
+            crate::wording::quote(key)
+        ));
     }
     if !is_label_name(name) {
         return Err(format!(
-            "invalid label key {key:?}: names are up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+            "invalid label key {}: names are up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+            crate::wording::quote(key)
         ));
     }
     Ok(key)
@@ -456,7 +529,10 @@ fn check_label_value(value: &str) -> Result<&str, String> {
     if value.is_empty() || is_label_name(value) {
         Ok(value)
     } else {
-        Err(format!("invalid label value {value:?}"))
+        Err(format!(
+            "invalid label value {}",
+            crate::wording::quote(value)
+        ))
     }
 }
 
@@ -483,7 +559,8 @@ fn check_dns_label(s: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "invalid name {s:?}: use up to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
+            "invalid name {}: use up to 63 lower-case letters, digits and '-', starting and ending with a letter or digit",
+            crate::wording::quote(s)
         ))
     }
 }
@@ -519,6 +596,19 @@ impl CronSchedule {
         self.cron.is_time_matching(&minute).unwrap_or(false)
     }
 
+    /// True when the schedule can never fire (`0 0 31 2 *`: February has no 31st). A schedule
+    /// that fires at all fires within eight years (February 29th in a century year is the
+    /// longest wait), so the search looks ten years ahead from a fixed date.
+    pub fn never_fires(&self) -> bool {
+        let start = chrono::DateTime::parse_from_rfc3339("2000-01-01T00:00:00Z")
+            .map(|t| t.to_utc())
+            .unwrap_or_default();
+        match self.cron.find_next_occurrence(&start, true) {
+            Ok(next) => next - start > chrono::Duration::days(3660),
+            Err(_) => true,
+        }
+    }
+
     /// The latest firing at or before `t`.
     pub fn previous_at_or_before(
         &self,
@@ -535,9 +625,13 @@ impl FromStr for CronSchedule {
             .seconds(croner::parser::Seconds::Disallowed)
             .year(croner::parser::Year::Disallowed)
             .build();
-        let cron = parser
-            .parse(s)
-            .map_err(|e| format!("invalid cron schedule {s:?}: {e}"))?;
+        let cron = parser.parse(s).map_err(|e| {
+            format!(
+                "invalid cron schedule {}: {}",
+                crate::wording::quote(s),
+                crate::wording::library_message(&e.to_string())
+            )
+        })?;
         Ok(Self {
             text: s.to_owned(),
             cron,
@@ -639,6 +733,20 @@ mod tests {
         );
         assert!("@hourly".parse::<CronSchedule>().is_ok());
         assert!("61 * * * *".parse::<CronSchedule>().is_err());
+    }
+
+    #[test]
+    fn schedules_that_never_fire_are_known() {
+        let never = |s: &str| s.parse::<CronSchedule>().expect(s).never_fires();
+        assert!(never("0 0 31 2 *"));
+        assert!(never("0 0 30 2 *"));
+        assert!(!never("0 0 29 2 *"), "leap days come");
+        assert!(
+            !never("0 0 31 2 1"),
+            "day of month OR day of week: Mondays in February"
+        );
+        assert!(!never("*/30 * * * *"));
+        assert!(!never("@yearly"));
     }
 
     #[test]

@@ -184,7 +184,7 @@ fn report(
     RoundReport {
         api_version: "rounds.dev/v1alpha1",
         kind: "RoundReport",
-        run_id: run_id(opts.now, &entries),
+        run_id: run_id(opts.now, entries.iter().map(|p| p.digest.as_str())),
         mode: opts.mode.as_str(),
         now: opts.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         source,
@@ -257,11 +257,12 @@ fn plan(
     entries
 }
 
-/// Deterministic for the same time and playbooks, so a plan can be reproduced exactly.
-fn run_id(now: DateTime<Utc>, playbooks: &[PlaybookEntry]) -> String {
+/// Deterministic for the same time and playbooks, so a plan can be reproduced exactly. (Known
+/// before the round starts, so every log line can carry it.)
+pub fn run_id<'a>(now: DateTime<Utc>, digests: impl IntoIterator<Item = &'a str>) -> String {
     let mut h = Sha256::new();
-    for p in playbooks {
-        h.update(p.digest.as_bytes());
+    for d in digests {
+        h.update(d.as_bytes());
     }
     let digest = hex::encode(h.finalize());
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &digest[..8])

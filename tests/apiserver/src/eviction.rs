@@ -1,256 +1,275 @@
-//! The Eviction API's PodDisruptionBudget check, computed from the PDBs and pods in the store.
+//! The Eviction subresource as `pkg/registry/core/pod/storage/eviction.go` decides it: from the
+//! PodDisruptionBudget's *stored* status (never a fresh count), decrementing
+//! `disruptionsAllowed` and recording the pod in `disruptedPods`, answering 429 while the
+//! budget's status lags its generation, letting unready pods go by
+//! `unhealthyPodEvictionPolicy`, and deleting pods that are not running without a budget check.
 
 use serde_json::{Value, json};
 
+use crate::disruption;
+use crate::registry::{self, DeleteOptions};
+use crate::resources::ResourceInfo;
 use crate::selectors::LabelSelector;
 use crate::status::ApiError;
-use crate::store::{Store, metadata_str};
+use crate::store::{Store, metadata_str, now_timestamp};
+use crate::strategy::pod::{is_ready, is_terminating, phase};
 
-/// The arithmetic of one PodDisruptionBudget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
-    /// Matching pods that are not terminal.
-    pub expected: i64,
-    /// Matching pods that are Ready and not being deleted.
-    pub current_healthy: i64,
-    /// How many healthy pods the budget requires.
-    pub desired_healthy: i64,
+/// `MaxDisruptedPodSize`.
+pub const MAX_DISRUPTED_PODS: usize = 2000;
+
+const VIOLATION: &str = "Cannot evict pod as it would violate the pod's disruption budget.";
+
+/// The 429 for a budget whose status has not caught up with its spec (`Retry-After: 10`).
+fn still_processing(pdb: &str) -> ApiError {
+    ApiError::too_many_requests(VIOLATION, 10).with_cause(json!({
+        "reason": "DisruptionBudget",
+        "message": format!("The disruption budget {pdb} is still being processed by the server."),
+    }))
 }
 
-impl Budget {
-    /// `status.disruptionsAllowed` as the disruption controller would compute it.
-    pub fn disruptions_allowed(&self) -> i64 {
-        (self.current_healthy - self.desired_healthy).max(0)
-    }
+/// `canIgnorePDB`: terminal, pending and terminating pods are deleted without a budget check.
+fn can_ignore_pdb(pod: &Value) -> bool {
+    matches!(phase(pod), "Succeeded" | "Failed" | "Pending") || is_terminating(pod)
 }
 
-fn phase(pod: &Value) -> &str {
-    pod.get("status")
-        .and_then(|s| s.get("phase"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
+/// `shouldEnforceResourceVersion`.
+fn should_enforce_resource_version(pod: &Value) -> bool {
+    !matches!(phase(pod), "Succeeded" | "Failed") && !is_terminating(pod)
 }
 
-fn is_terminal(pod: &Value) -> bool {
-    matches!(phase(pod), "Succeeded" | "Failed")
+fn status_int(pdb: &Value, field: &str) -> i64 {
+    pdb.pointer(&format!("/status/{field}"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
 }
 
-fn is_deleting(pod: &Value) -> bool {
-    pod.get("metadata")
-        .and_then(|m| m.get("deletionTimestamp"))
-        .is_some_and(|t| !t.is_null())
-}
-
-/// Ready, and not being deleted.
-pub fn is_healthy(pod: &Value) -> bool {
-    let ready = pod
-        .get("status")
-        .and_then(|s| s.get("conditions"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .any(|c| {
-            c.get("type").and_then(Value::as_str) == Some("Ready")
-                && c.get("status").and_then(Value::as_str) == Some("True")
-        });
-    ready && !is_deleting(pod)
-}
-
-/// An `intstr` of a PDB scaled against `expected` (percentages round up, as Kubernetes does).
-fn scaled(value: &Value, expected: i64) -> Option<i64> {
-    if let Some(n) = value.as_i64() {
-        return Some(n);
-    }
-    let percent: i64 = value.as_str()?.strip_suffix('%')?.trim().parse().ok()?;
-    Some((percent * expected + 99) / 100)
-}
-
-/// The budget of a PDB over the pods of its namespace.
-pub fn budget(store: &Store, pdb: &Value) -> Result<Budget, ApiError> {
-    let namespace = metadata_str(pdb, "namespace").unwrap_or_default();
-    let spec = pdb.get("spec").cloned().unwrap_or(Value::Null);
-    let selector = LabelSelector::from_object(spec.get("selector"))
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let pods = store
-        .registry()
-        .lookup("", "v1", "pods")
-        .ok_or_else(|| ApiError::internal("pods are not served"))?;
-    let (mut expected, mut current_healthy) = (0, 0);
-    for pod in store.iter_namespace(pods, namespace) {
-        if !selector.matches(pod) || is_terminal(pod) {
-            continue;
+/// Evicts a pod. `options` are the Eviction's DeleteOptions with the request's dry-run
+/// already propagated into them. Answers the Success Status.
+pub fn evict(
+    store: &mut Store,
+    pods: &ResourceInfo,
+    namespace: &str,
+    name: &str,
+    options: DeleteOptions,
+) -> Result<Value, ApiError> {
+    let pod = store
+        .get(pods, namespace, name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(pods, name))?;
+    if can_ignore_pdb(&pod) {
+        let mut options = options;
+        if should_enforce_resource_version(&pod) && options.resource_version.is_none() {
+            options.resource_version = metadata_str(&pod, "resourceVersion").map(str::to_string);
         }
-        expected += 1;
-        if is_healthy(pod) {
-            current_healthy += 1;
-        }
+        delete_with_condition(store, pods, namespace, name, options)?;
+        return Ok(success());
     }
-    let invalid = || ApiError::internal("invalid PodDisruptionBudget minAvailable/maxUnavailable");
-    let desired_healthy = match (spec.get("minAvailable"), spec.get("maxUnavailable")) {
-        (Some(min), _) if !min.is_null() => scaled(min, expected).ok_or_else(invalid)?,
-        (_, Some(max)) if !max.is_null() => {
-            (expected - scaled(max, expected).ok_or_else(invalid)?).max(0)
-        }
-        _ => 1,
-    };
-    Ok(Budget {
-        expected,
-        current_healthy,
-        desired_healthy,
-    })
-}
-
-/// Whether evicting the pod is allowed by the PodDisruptionBudgets of its namespace; the
-/// real server's 429 (or 500 for several PDBs) otherwise.
-pub fn check(store: &Store, pod: &Value) -> Result<(), ApiError> {
-    if is_terminal(pod) || phase(pod) == "Pending" || is_deleting(pod) {
-        return Ok(());
-    }
-    let namespace = metadata_str(pod, "namespace").unwrap_or_default();
-    let Some(pdbs_info) = store
-        .registry()
-        .lookup("policy", "v1", "poddisruptionbudgets")
-    else {
-        return Ok(());
-    };
-    let mut matching = Vec::new();
-    for pdb in store.iter_namespace(pdbs_info, namespace) {
-        let selector = LabelSelector::from_object(pdb.get("spec").and_then(|s| s.get("selector")))
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        if selector.matches(pod) {
-            matching.push(pdb);
-        }
-    }
-    let pdb = match matching.as_slice() {
-        [] => return Ok(()),
-        [pdb] => *pdb,
+    let pdbs = matching_budgets(store, &pod);
+    let pdb = match pdbs.as_slice() {
+        [] => None,
+        [pdb] => Some(pdb.clone()),
         _ => {
-            return Err(ApiError::internal(
+            // A Failure Status that the request finisher turns into a plain error.
+            return Err(ApiError::unknown(
+                500,
                 "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
             ));
         }
     };
-    let budget = budget(store, pdb)?;
-    let always_allow = pdb
-        .get("spec")
-        .and_then(|s| s.get("unhealthyPodEvictionPolicy"))
-        .and_then(Value::as_str)
-        == Some("AlwaysAllow");
-    if !is_healthy(pod) && (always_allow || budget.current_healthy >= budget.desired_healthy) {
-        return Ok(());
+    let mut check_resource_version = false;
+    let mut pdb_name = String::new();
+    if let Some(pdb) = pdb {
+        pdb_name = metadata_str(&pdb, "name").unwrap_or_default().to_string();
+        let always_allow = pdb
+            .pointer("/spec/unhealthyPodEvictionPolicy")
+            .and_then(Value::as_str)
+            == Some("AlwaysAllow");
+        let desired = status_int(&pdb, "desiredHealthy");
+        if !is_ready(&pod)
+            && (always_allow || (status_int(&pdb, "currentHealthy") >= desired && desired > 0))
+        {
+            // An unhealthy pod does not count towards the budget: delete it without a
+            // decrement, provided it does not become ready meanwhile.
+            check_resource_version = true;
+        } else {
+            check_and_decrement(store, &pdb, name, options.dry_run)?;
+        }
     }
-    if budget.disruptions_allowed() > 0 {
-        return Ok(());
+    let original_resource_version = options.resource_version.clone();
+    let mut options = options;
+    if check_resource_version {
+        options.resource_version = metadata_str(&pod, "resourceVersion").map(str::to_string);
     }
-    let name = metadata_str(pdb, "name").unwrap_or_default();
-    Err(ApiError::new(
-        429,
-        "TooManyRequests",
-        "Cannot evict pod as it would violate the pod's disruption budget.",
-    )
-    .with_details(json!({"causes": [{
-        "reason": "DisruptionBudget",
-        "message": format!(
-            "The disruption budget {name} needs {} healthy pods and has {} currently",
-            budget.desired_healthy, budget.current_healthy
-        ),
-    }]})))
+    match delete_with_condition(store, pods, namespace, name, options) {
+        Err(error)
+            if error.code == 409
+                && check_resource_version
+                && original_resource_version.is_none() =>
+        {
+            Err(still_processing(&pdb_name))
+        }
+        Err(error) => Err(error),
+        Ok(()) => Ok(success()),
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn success() -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
+}
 
-    fn pod(name: &str, ready: bool) -> Value {
-        json!({"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "shop", "labels": {"app": "web"}},
-            "status": {"phase": "Running", "conditions": [
-                {"type": "Ready", "status": if ready { "True" } else { "False" }}]}})
+/// `getPodDisruptionBudgets`: budgets of the namespace whose valid selector matches the pod.
+fn matching_budgets(store: &Store, pod: &Value) -> Vec<Value> {
+    let Some(pdbs) = store.info("policy", "poddisruptionbudgets") else {
+        return Vec::new();
+    };
+    let namespace = metadata_str(pod, "namespace").unwrap_or_default();
+    store
+        .iter_namespace(&pdbs, namespace)
+        .filter(|pdb| {
+            LabelSelector::from_object(pdb.pointer("/spec/selector"))
+                .is_ok_and(|selector| selector.matches(pod))
+        })
+        .cloned()
+        .collect()
+}
+
+/// `checkAndDecrement`: refuses when the stored status forbids a disruption, otherwise
+/// decrements it and records the pod (not for a dry run).
+fn check_and_decrement(
+    store: &mut Store,
+    pdb: &Value,
+    pod_name: &str,
+    dry_run: bool,
+) -> Result<(), ApiError> {
+    let name = metadata_str(pdb, "name").unwrap_or_default();
+    let generation = pdb
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if status_int(pdb, "observedGeneration") < generation {
+        return Err(still_processing(name));
     }
-
-    fn pdb(spec: Value) -> Value {
-        let mut spec = spec;
-        spec["selector"] = json!({"matchLabels": {"app": "web"}});
-        json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-            "metadata": {"name": "web", "namespace": "shop"}, "spec": spec})
+    let allowed = status_int(pdb, "disruptionsAllowed");
+    if allowed < 0 {
+        return Err(ApiError::forbidden(
+            "policy",
+            "poddisruptionbudget",
+            name,
+            "pdb disruptions allowed is negative",
+        ));
     }
+    let disrupted = pdb
+        .pointer("/status/disruptedPods")
+        .and_then(Value::as_object)
+        .map_or(0, serde_json::Map::len);
+    if disrupted > MAX_DISRUPTED_PODS {
+        return Err(ApiError::forbidden(
+            "policy",
+            "poddisruptionbudget",
+            name,
+            "DisruptedPods map too big - too many evictions not confirmed by PDB controller",
+        ));
+    }
+    if allowed == 0 {
+        return Err(ApiError::too_many_requests(VIOLATION, 0).with_cause(json!({
+            "reason": "DisruptionBudget",
+            "message": format!(
+                "The disruption budget {name} needs {} healthy pods and has {} currently",
+                status_int(pdb, "desiredHealthy"),
+                status_int(pdb, "currentHealthy")
+            ),
+        })));
+    }
+    if dry_run {
+        return Ok(());
+    }
+    let mut status = pdb.get("status").cloned().unwrap_or(json!({}));
+    status["disruptionsAllowed"] = json!(allowed - 1);
+    if allowed - 1 == 0 {
+        disruption::update_condition(&mut status, None);
+    }
+    let entries = status
+        .as_object_mut()
+        .map(|m| m.entry("disruptedPods").or_insert_with(|| json!({})));
+    if let Some(Value::Object(entries)) = entries {
+        entries.insert(pod_name.to_string(), json!(now_timestamp()));
+    }
+    let namespace = metadata_str(pdb, "namespace")
+        .unwrap_or_default()
+        .to_string();
+    if let Some(pdbs) = store.info("policy", "poddisruptionbudgets") {
+        registry::write_status(store, &pdbs, &namespace, name, status);
+        disruption::on_change(store, &pdbs, &namespace);
+    }
+    Ok(())
+}
 
-    fn store(pods: &[(&str, bool)], pdb_spec: Option<Value>) -> Store {
-        let mut store = Store::new();
-        for (name, ready) in pods {
-            store.insert(pod(name, *ready)).expect("pod");
+/// `addConditionAndDeletePod`: the DisruptionTarget condition is written first (not for a
+/// dry run), then the pod is deleted (gracefully, if it is bound to a node).
+fn delete_with_condition(
+    store: &mut Store,
+    pods: &ResourceInfo,
+    namespace: &str,
+    name: &str,
+    mut options: DeleteOptions,
+) -> Result<(), ApiError> {
+    if !options.dry_run
+        && let Some(pod) = store.get(pods, namespace, name).cloned()
+    {
+        let uid = metadata_str(&pod, "uid").unwrap_or_default();
+        if let Some(expected) = &options.uid
+            && expected != uid
+        {
+            return Err(ApiError::conflict_on_kind(
+                pods,
+                name,
+                &format!(
+                    "the UID in the precondition ({expected}) does not match the UID in record ({uid}). The object might have been deleted and then recreated"
+                ),
+            ));
         }
-        if let Some(spec) = pdb_spec {
-            store.insert(pdb(spec)).expect("pdb");
+        let rv = metadata_str(&pod, "resourceVersion").unwrap_or_default();
+        if let Some(expected) = &options.resource_version
+            && expected != rv
+        {
+            return Err(ApiError::conflict_on_kind(
+                pods,
+                name,
+                &format!(
+                    "the ResourceVersion in the precondition ({expected}) does not match the ResourceVersion in record ({rv}). The object might have been modified"
+                ),
+            ));
         }
-        store
-    }
-
-    #[test]
-    fn budget_arithmetic() {
-        let cases = [
-            (json!({"minAvailable": 2}), 3, 2, 1),
-            (json!({"minAvailable": "50%"}), 3, 2, 1),
-            (json!({"maxUnavailable": 1}), 3, 2, 1),
-            (json!({"maxUnavailable": "34%"}), 3, 1, 2),
-            (json!({"maxUnavailable": 0}), 3, 3, 0),
-        ];
-        for (spec, pods, desired, allowed) in cases {
-            let names: Vec<String> = (0..pods).map(|i| format!("p{i}")).collect();
-            let list: Vec<(&str, bool)> = names.iter().map(|n| (n.as_str(), true)).collect();
-            let store = store(&list, Some(spec.clone()));
-            let pdbs = store
-                .registry()
-                .lookup("policy", "v1", "poddisruptionbudgets")
-                .expect("pdbs")
-                .clone();
-            let object = store.get(&pdbs, "shop", "web").expect("pdb").clone();
-            let budget = budget(&store, &object).expect("budget");
-            assert_eq!(budget.desired_healthy, desired, "{spec}");
-            assert_eq!(budget.disruptions_allowed(), allowed, "{spec}");
+        let mut status = pod.get("status").cloned().unwrap_or(json!({}));
+        set_disruption_target(&mut status);
+        if let Some(updated) = registry::write_status(store, pods, namespace, name, status)
+            && options.resource_version.is_some()
+        {
+            options.resource_version =
+                metadata_str(&updated, "resourceVersion").map(str::to_string);
         }
     }
+    registry::delete(store, pods, namespace, name, &options).map(|_| ())
+}
 
-    #[test]
-    fn blocks_a_healthy_pod_when_no_disruption_is_allowed() {
-        let store = store(
-            &[("a", true), ("b", true)],
-            Some(json!({"minAvailable": 2})),
-        );
-        let error = check(&store, &pod("a", true)).expect_err("blocked");
-        assert_eq!(error.code, 429);
-        assert_eq!(error.reason, "TooManyRequests");
-        assert_eq!(
-            error.details.expect("details")["causes"][0]["message"],
-            "The disruption budget web needs 2 healthy pods and has 2 currently"
-        );
+fn set_disruption_target(status: &mut Value) {
+    if !status.is_object() {
+        *status = json!({});
     }
-
-    #[test]
-    fn allows_without_pdb_or_with_room() {
-        let without = store(&[("a", true)], None);
-        assert!(check(&without, &pod("a", true)).is_ok());
-        let room = store(
-            &[("a", true), ("b", true)],
-            Some(json!({"minAvailable": 1})),
-        );
-        assert!(check(&room, &pod("a", true)).is_ok());
-    }
-
-    #[test]
-    fn unhealthy_pods_may_go_when_the_budget_is_met() {
-        let met = store(
-            &[("a", true), ("b", true), ("c", false)],
-            Some(json!({"minAvailable": 2})),
-        );
-        assert!(check(&met, &pod("c", false)).is_ok());
-        let unmet = store(
-            &[("a", true), ("c", false)],
-            Some(json!({"minAvailable": 2})),
-        );
-        assert_eq!(
-            check(&unmet, &pod("c", false)).expect_err("unmet").code,
-            429
-        );
+    let conditions = status
+        .as_object_mut()
+        .map(|m| m.entry("conditions").or_insert_with(|| json!([])));
+    let Some(Value::Array(conditions)) = conditions else {
+        return;
+    };
+    let condition = json!({"type": "DisruptionTarget", "status": "True", "lastProbeTime": null,
+        "lastTransitionTime": now_timestamp(), "reason": "EvictionByEvictionAPI",
+        "message": "Eviction API: evicting"});
+    match conditions
+        .iter()
+        .position(|c| c.get("type").and_then(Value::as_str) == Some("DisruptionTarget"))
+    {
+        Some(index) => conditions[index] = condition,
+        None => conditions.push(condition),
     }
 }

@@ -14,18 +14,24 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admission;
 pub mod auth;
 pub mod body;
 pub mod client;
 pub mod discovery;
+pub mod disruption;
 pub mod eviction;
 pub mod faults;
+pub mod field;
 pub mod kubeconfig;
+pub mod kubelet;
 pub mod logs;
 pub mod patch;
 pub mod protobuf;
+pub mod quantity;
 pub mod rbac;
 pub mod recorder;
+pub mod registry;
 pub mod resources;
 mod routes;
 pub mod seed;
@@ -33,10 +39,13 @@ pub mod selectors;
 mod server;
 pub mod status;
 pub mod store;
+pub mod strategy;
 pub mod table;
 pub mod tls;
+pub mod validation;
 
 pub use auth::{Identity, Tokens};
+pub use disruption::Mode as DisruptionMode;
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use recorder::{RequestLog, RequestRecord};
 pub use server::{DEFAULT_ADMIN_TOKEN, ServerConfig, ServerError, TestApiServer};

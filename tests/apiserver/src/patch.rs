@@ -39,9 +39,13 @@ pub enum PatchError {
     /// The body is not valid JSON of the right shape.
     #[error("invalid patch body: {0}")]
     Body(String),
-    /// A JSON patch operation failed (a `test` did not hold, a path is missing).
+    /// A JSON patch operation failed (a `test` did not hold, a path is missing), worded as
+    /// the evanphx/json-patch library kube-apiserver uses words it.
     #[error("{0}")]
     Operation(String),
+    /// A strategic merge patch list element lacks its merge key (`mergepatch.ErrNoMergeKey`).
+    #[error("{0}")]
+    NoMergeKey(String),
 }
 
 /// Applies a patch of the given type to a copy of `target` and returns the result.
@@ -57,7 +61,7 @@ pub fn apply(patch_type: PatchType, target: &Value, body: &[u8]) -> Result<Value
             let patch: json_patch::Patch =
                 serde_json::from_slice(body).map_err(|e| PatchError::Body(e.to_string()))?;
             json_patch::patch(&mut result, &patch)
-                .map_err(|e| PatchError::Operation(e.to_string()))?;
+                .map_err(|e| PatchError::Operation(operation_message(&patch, &e)))?;
         }
         PatchType::Strategic => {
             let patch: Value =
@@ -67,10 +71,32 @@ pub fn apply(patch_type: PatchType, target: &Value, body: &[u8]) -> Result<Value
                     "a strategic merge patch must be a JSON object".into(),
                 ));
             }
-            strategic_merge(&mut result, &patch);
+            strategic_merge(&mut result, &patch)?;
         }
     }
     Ok(result)
+}
+
+/// The evanphx/json-patch wording of a failed operation.
+fn operation_message(patch: &json_patch::Patch, error: &json_patch::PatchError) -> String {
+    let path = error.path.to_string();
+    let operation = patch.0.get(error.operation);
+    match (&error.kind, operation) {
+        (json_patch::PatchErrorKind::TestFailed, _) => {
+            format!("testing value {path} failed: test failed")
+        }
+        (_, Some(json_patch::PatchOperation::Replace(_))) => {
+            format!("replace operation does not apply: doc is missing key: {path}: missing value")
+        }
+        (_, Some(json_patch::PatchOperation::Remove(_))) => {
+            let key = path.rsplit('/').next().unwrap_or_default();
+            format!("Unable to remove nonexistent key: {key}: missing value")
+        }
+        (_, Some(json_patch::PatchOperation::Add(_))) => {
+            format!("add operation does not apply: doc is missing path: {path:?}: missing value")
+        }
+        (kind, _) => format!("{kind}: {path}"),
+    }
 }
 
 /// The merge key of a list field, by field name (and, for `ports`, by the elements' shape).
@@ -101,21 +127,21 @@ fn merge_key(field: &str, elements: &[Value]) -> Option<&'static str> {
 }
 
 /// Merges `patch` into `target` with strategic merge semantics.
-pub fn strategic_merge(target: &mut Value, patch: &Value) {
+pub fn strategic_merge(target: &mut Value, patch: &Value) -> Result<(), PatchError> {
     let Some(patch_map) = patch.as_object() else {
         *target = patch.clone();
-        return;
+        return Ok(());
     };
     match patch_map.get("$patch").and_then(Value::as_str) {
         Some("replace") => {
             let mut replacement = patch_map.clone();
             replacement.remove("$patch");
             *target = Value::Object(strip_directives(replacement));
-            return;
+            return Ok(());
         }
         Some("delete") => {
             *target = Value::Null;
-            return;
+            return Ok(());
         }
         _ => {}
     }
@@ -123,9 +149,16 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
         *target = Value::Object(Map::new());
     }
     let Some(target_map) = target.as_object_mut() else {
-        return;
+        return Ok(());
     };
     for (key, value) in patch_map {
+        if let Some(field) = key.strip_prefix("$deleteFromPrimitiveList/")
+            && let (Some(Value::Array(existing)), Some(remove)) =
+                (target_map.get_mut(field), value.as_array())
+        {
+            existing.retain(|item| !remove.contains(item));
+            continue;
+        }
         if is_directive(key) {
             continue;
         }
@@ -136,24 +169,35 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
         match (target_map.get_mut(key), value) {
             (Some(Value::Array(existing)), Value::Array(patch_list)) => {
                 match merge_key(key, patch_list) {
-                    Some(merge_key) => merge_list(existing, patch_list, merge_key),
+                    Some(merge_key) => merge_list(existing, patch_list, merge_key)?,
+                    // `finalizers` is a merged list of strings: the patch adds to it.
+                    None if key == "finalizers" => {
+                        for item in patch_list {
+                            if !existing.contains(item) {
+                                existing.push(item.clone());
+                            }
+                        }
+                    }
                     None => *existing = patch_list.clone(),
                 }
             }
             (Some(existing @ Value::Object(_)), Value::Object(_)) => {
-                strategic_merge(existing, value);
+                strategic_merge(existing, value)?;
                 if existing.is_null() {
                     target_map.remove(key);
                 }
             }
             (_, Value::Object(_)) => {
                 let mut fresh = Value::Object(Map::new());
-                strategic_merge(&mut fresh, value);
+                strategic_merge(&mut fresh, value)?;
                 if !fresh.is_null() {
                     target_map.insert(key.clone(), fresh);
                 }
             }
             (_, Value::Array(patch_list)) => {
+                if let Some(merge_key) = merge_key(key, patch_list) {
+                    check_merge_keys(patch_list, merge_key)?;
+                }
                 let cleaned: Vec<Value> = patch_list
                     .iter()
                     .filter(|e| e.get("$patch").and_then(Value::as_str) != Some("delete"))
@@ -169,9 +213,31 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
             }
         }
     }
+    Ok(())
 }
 
-fn merge_list(existing: &mut Vec<Value>, patch_list: &[Value], merge_key: &str) {
+/// Every element of a list merged by key must carry the key (directive-only elements aside).
+fn check_merge_keys(patch_list: &[Value], merge_key: &str) -> Result<(), PatchError> {
+    for element in patch_list {
+        let Some(map) = element.as_object() else {
+            continue;
+        };
+        let directive_only = map.keys().all(|k| is_directive(k));
+        if !directive_only && !map.contains_key(merge_key) {
+            return Err(PatchError::NoMergeKey(format!(
+                "map: {} does not contain declared merge key: {merge_key}",
+                crate::field::go::value(element)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn merge_list(
+    existing: &mut Vec<Value>,
+    patch_list: &[Value],
+    merge_key: &str,
+) -> Result<(), PatchError> {
     if patch_list
         .iter()
         .any(|e| e.get("$patch").and_then(Value::as_str) == Some("replace"))
@@ -181,11 +247,11 @@ fn merge_list(existing: &mut Vec<Value>, patch_list: &[Value], merge_key: &str) 
             .filter(|e| e.get("$patch").is_none())
             .cloned()
             .collect();
-        return;
+        return Ok(());
     }
+    check_merge_keys(patch_list, merge_key)?;
     for element in patch_list {
         let Some(key_value) = element.get(merge_key) else {
-            existing.push(element.clone());
             continue;
         };
         let position = existing
@@ -197,14 +263,15 @@ fn merge_list(existing: &mut Vec<Value>, patch_list: &[Value], merge_key: &str) 
                 existing.remove(index);
             }
             (None, true) => {}
-            (Some(index), false) => strategic_merge(&mut existing[index], element),
+            (Some(index), false) => strategic_merge(&mut existing[index], element)?,
             (None, false) => {
                 let mut fresh = Value::Object(Map::new());
-                strategic_merge(&mut fresh, element);
+                strategic_merge(&mut fresh, element)?;
                 existing.push(fresh);
             }
         }
     }
+    Ok(())
 }
 
 fn is_directive(key: &str) -> bool {
@@ -275,6 +342,44 @@ mod tests {
             .collect();
         assert_eq!(names, ["app", "new"]);
         assert!(patched["spec"].get("replicas").is_none());
+    }
+
+    #[test]
+    fn strategic_merge_unions_finalizers_and_deletes_from_them() {
+        let target = json!({"metadata": {"finalizers": ["a", "b"]}});
+        let added = apply(
+            PatchType::Strategic,
+            &target,
+            json!({"metadata": {"finalizers": ["b", "c"]}})
+                .to_string()
+                .as_bytes(),
+        )
+        .expect("patch");
+        assert_eq!(added["metadata"]["finalizers"], json!(["a", "b", "c"]));
+        let removed = apply(
+            PatchType::Strategic,
+            &added,
+            json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}})
+                .to_string()
+                .as_bytes(),
+        )
+        .expect("patch");
+        assert_eq!(removed["metadata"]["finalizers"], json!(["b", "c"]));
+    }
+
+    #[test]
+    fn strategic_merge_refuses_elements_without_their_merge_key() {
+        let patch = json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}});
+        assert_eq!(
+            apply(
+                PatchType::Strategic,
+                &deployment(),
+                patch.to_string().as_bytes()
+            ),
+            Err(PatchError::NoMergeKey(
+                "map: map[image:x] does not contain declared merge key: name".into()
+            ))
+        );
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub struct ResourceInfo {
     pub categories: Vec<String>,
     /// Subresources.
     pub subresources: Vec<SubresourceInfo>,
+    /// Built into the server (typed, with a strategy) rather than inferred from a seeded object
+    /// of an unknown kind (served like a custom resource).
+    pub builtin: bool,
 }
 
 impl ResourceInfo {
@@ -94,9 +97,19 @@ impl ResourceInfo {
         self.subresource("status").is_some()
     }
 
-    /// The key of this resource in the store (`apps/deployments`, `/pods` for core).
+    /// The key of this resource (`apps/deployments`, `/pods` for core).
     pub fn key(&self) -> ResourceKey {
         ResourceKey::new(&self.group, &self.resource)
+    }
+
+    /// Where its objects are stored: events.k8s.io/v1 Events live in the core Event store (one
+    /// store for both APIs, as in kube-apiserver), every other resource in its own.
+    pub fn storage_key(&self) -> ResourceKey {
+        if self.group == "events.k8s.io" && self.resource == "events" {
+            ResourceKey::new("", "events")
+        } else {
+            self.key()
+        }
     }
 
     /// A resource inferred from an object of an unknown kind, served generically.
@@ -114,6 +127,7 @@ impl ResourceInfo {
             short_names: Vec::new(),
             categories: Vec::new(),
             subresources: Vec::new(),
+            builtin: false,
         }
     }
 }
@@ -358,6 +372,7 @@ fn from_spec(spec: &Spec) -> ResourceInfo {
         short_names: spec.short.iter().map(|s| s.to_string()).collect(),
         categories,
         subresources,
+        builtin: true,
     }
 }
 

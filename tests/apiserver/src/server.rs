@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode, header};
@@ -14,17 +14,20 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
 use crate::auth::{Identity, Tokens};
 use crate::body::ApiBody;
+use crate::disruption::{self, Mode as DisruptionMode};
 use crate::faults::{FaultError, FaultRule, Faults};
 use crate::kubeconfig::{self, KubeconfigUser};
+use crate::kubelet;
 use crate::logs::LogStore;
 use crate::rbac::{self, Attributes};
 use crate::recorder::{RequestLog, RequestRecord};
+use crate::registry;
 use crate::resources::ResourceInfo;
 use crate::routes::{self, ApiRequest, Query, Reply};
 use crate::seed::{self, SeedError, SeedFilter, SeedStats};
@@ -52,6 +55,14 @@ pub struct ServerConfig {
     pub faults: Vec<FaultRule>,
     /// Extra DNS names for the server certificate.
     pub extra_dns_names: Vec<String>,
+    /// When PodDisruptionBudget statuses are recomputed ([`DisruptionMode::Auto`]: after every
+    /// relevant write, and for seeded budgets at start; [`DisruptionMode::Paused`]: only on
+    /// request, seeded statuses kept as they are).
+    pub disruption: DisruptionMode,
+    /// Whether pods deleted gracefully disappear when their grace period ends (as their kubelet
+    /// would remove them); when false they stay Terminating until
+    /// [`TestApiServer::finish_deletions`].
+    pub pods_terminate_after_grace_period: bool,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +77,8 @@ impl Default for ServerConfig {
             objects: Vec::new(),
             faults: Vec::new(),
             extra_dns_names: Vec::new(),
+            disruption: DisruptionMode::Auto,
+            pods_terminate_after_grace_period: true,
         }
     }
 }
@@ -111,6 +124,18 @@ impl ServerConfig {
         self.listen = address;
         self
     }
+
+    /// Sets when PodDisruptionBudget statuses are recomputed.
+    pub fn disruption_controller(mut self, mode: DisruptionMode) -> Self {
+        self.disruption = mode;
+        self
+    }
+
+    /// Sets whether graceful deletions end by themselves when their grace period is over.
+    pub fn pods_terminate_after_grace_period(mut self, terminate: bool) -> Self {
+        self.pods_terminate_after_grace_period = terminate;
+        self
+    }
 }
 
 /// The server cannot start.
@@ -147,6 +172,8 @@ pub(crate) struct State {
     pub(crate) requests: RequestLog,
     pub(crate) logs: LogStore,
     pub(crate) server_address: String,
+    /// Wakes the kubelet task after a write (a graceful deletion may have started).
+    pub(crate) kubelet: Notify,
 }
 
 impl State {
@@ -180,6 +207,7 @@ pub struct TestApiServer {
     seed_stats: SeedStats,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    kubelet_task: Option<JoinHandle<()>>,
 }
 
 impl TestApiServer {
@@ -195,6 +223,12 @@ impl TestApiServer {
         }
         seed_stats +=
             seed::load_documents(&mut store, config.objects.clone(), SeedFilter::Everything)?;
+        store.ensure_namespaces();
+        store.disruption = config.disruption;
+        store.terminations.after_grace_period = config.pods_terminate_after_grace_period;
+        if config.disruption == DisruptionMode::Auto {
+            disruption::sync_all(&mut store);
+        }
         let faults = Faults::default();
         for rule in &config.faults {
             faults.add(rule.clone())?;
@@ -219,9 +253,11 @@ impl TestApiServer {
             requests: RequestLog::default(),
             logs: LogStore::default(),
             server_address: address.to_string(),
+            kubelet: Notify::new(),
         });
         let (shutdown, shutdown_rx) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, acceptor, state.clone(), shutdown_rx));
+        let kubelet_task = tokio::spawn(kubelet_loop(Arc::downgrade(&state)));
         Ok(Self {
             state,
             address,
@@ -229,6 +265,7 @@ impl TestApiServer {
             seed_stats,
             shutdown: Some(shutdown),
             task: Some(task),
+            kubelet_task: Some(kubelet_task),
         })
     }
 
@@ -326,6 +363,13 @@ impl TestApiServer {
         store.get(&info, namespace, name).cloned()
     }
 
+    /// A PodDisruptionBudget's status as stored.
+    pub fn pdb_status(&self, namespace: &str, name: &str) -> Option<Value> {
+        self.object("policy", "poddisruptionbudgets", namespace, name)?
+            .get("status")
+            .cloned()
+    }
+
     /// Copies of every object of a resource, in namespace/name order.
     pub fn objects(&self, group: &str, resource: &str) -> Vec<Value> {
         let store = self.state.read_store();
@@ -335,9 +379,20 @@ impl TestApiServer {
         }
     }
 
-    /// Adds or replaces an object as seeded state.
+    /// Adds or replaces an object as seeded state: stored as given (no validation), its
+    /// namespace created if missing; the disruption controller, when running, reacts to it as
+    /// to any write.
     pub fn insert(&self, object: Value) -> Result<(), StoreError> {
-        self.state.write_store().insert(object).map(|_| ())
+        let mut store = self.state.write_store();
+        let namespace = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_string();
+        let info = store.insert(object)?;
+        store.ensure_namespaces();
+        disruption::on_change(&mut store, &info, &namespace);
+        Ok(())
     }
 
     /// Makes every continue token issued so far expired (410 Gone on use).
@@ -345,8 +400,57 @@ impl TestApiServer {
         self.state.write_store().expire_continue_tokens();
     }
 
+    /// Finishes every deletion in progress now, as kubelets and the namespace controller
+    /// would: Terminating pods (without finalizers) are removed, Terminating namespaces are
+    /// emptied and removed. Returns how many objects went.
+    pub fn finish_deletions(&self) -> usize {
+        kubelet::finish_all(&mut self.state.write_store())
+    }
+
+    /// Removes one Terminating pod now; false if it is not Terminating (or finalizers hold it).
+    pub fn finish_pod_deletion(&self, namespace: &str, name: &str) -> bool {
+        kubelet::finish_pod(&mut self.state.write_store(), namespace, name)
+    }
+
+    /// Recomputes every PodDisruptionBudget status now, as the disruption controller would.
+    pub fn sync_disruption_budgets(&self) {
+        disruption::sync_all(&mut self.state.write_store());
+    }
+
+    /// Stops recomputing PodDisruptionBudget statuses after writes (statuses then change only
+    /// through evictions, [`Self::set_pdb_status`] and [`Self::sync_disruption_budgets`]).
+    pub fn pause_disruption_controller(&self) {
+        self.state.write_store().disruption = DisruptionMode::Paused;
+    }
+
+    /// Recomputes after writes again, and once now.
+    pub fn resume_disruption_controller(&self) {
+        let mut store = self.state.write_store();
+        store.disruption = DisruptionMode::Auto;
+        disruption::sync_all(&mut store);
+    }
+
+    /// Writes a PodDisruptionBudget's status as given (a lagging `observedGeneration`, a
+    /// stale `disruptionsAllowed`...). With the controller running, the next relevant write
+    /// recomputes it: pause it to keep the status as set.
+    pub fn set_pdb_status(
+        &self,
+        namespace: &str,
+        name: &str,
+        status: Value,
+    ) -> Result<Value, ApiError> {
+        let mut store = self.state.write_store();
+        let pdbs = resource_info(&store, "policy", "poddisruptionbudgets")
+            .ok_or_else(|| ApiError::internal("poddisruptionbudgets are not served"))?;
+        registry::write_status(&mut store, &pdbs, namespace, name, status)
+            .ok_or_else(|| ApiError::not_found(&pdbs, name))
+    }
+
     /// Stops accepting connections and aborts open ones.
     pub async fn shutdown(mut self) {
+        if let Some(task) = self.kubelet_task.take() {
+            task.abort();
+        }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -361,16 +465,43 @@ impl Drop for TestApiServer {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+        if let Some(task) = self.kubelet_task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Removes pods whose grace period has ended, sleeping until the next one ends or a write
+/// wakes it. Holds the state weakly, so a dropped server stops it.
+async fn kubelet_loop(state: Weak<State>) {
+    loop {
+        let deadline = {
+            let Some(state) = state.upgrade() else { return };
+            let store = state.read_store();
+            kubelet::next_deadline(&store)
+        };
+        let Some(strong) = state.upgrade() else {
+            return;
+        };
+        let woken = async {
+            match deadline {
+                Some(deadline) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {}
+                        _ = strong.kubelet.notified() => {}
+                    }
+                }
+                None => strong.kubelet.notified().await,
+            }
+        };
+        woken.await;
+        kubelet::finish_due(&mut strong.write_store(), std::time::Instant::now());
+        drop(strong);
     }
 }
 
 fn resource_info(store: &Store, group: &str, resource: &str) -> Option<ResourceInfo> {
-    store
-        .registry()
-        .all()
-        .iter()
-        .find(|i| i.group == group && i.resource == resource)
-        .cloned()
+    store.info(group, resource)
 }
 
 async fn accept_loop(
@@ -510,12 +641,8 @@ async fn serve(
     path_and_query: &str,
     record: &mut RequestRecord,
 ) -> Result<(Response<ApiBody>, bool), ApiError> {
-    let body: Bytes = body
-        .collect()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?
-        .to_bytes();
     let identity = authenticate(state, &parts.headers, path)?;
+    let (body, body_too_large) = read_body(body).await?;
     record.user = Some(identity.user.clone());
     let fired = state
         .faults
@@ -545,10 +672,28 @@ async fn serve(
         query: Query::parse(query),
         content_type,
         body,
+        body_too_large,
         identity,
     };
     let reply = routes::dispatch(state, &request)?;
     Ok(reply_response(reply, fired.drop_after_items))
+}
+
+/// Reads the body up to one byte over the limit; a longer body is answered 413 by the handler
+/// that needs it (as `limitedReadBody` does), the rest is not read.
+async fn read_body(mut body: Incoming) -> Result<(Bytes, bool), ApiError> {
+    let mut data = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        if let Ok(chunk) = frame.into_data() {
+            data.extend_from_slice(&chunk);
+            if data.len() > routes::MAX_REQUEST_BODY_BYTES {
+                return Ok((Bytes::new(), true));
+            }
+        }
+    }
+    Ok((Bytes::from(data), false))
 }
 
 fn json_response(status: u16, body: ApiBody) -> Response<ApiBody> {

@@ -38,6 +38,18 @@ impl ApiError {
         self
     }
 
+    /// Appends a cause to `details.causes`.
+    pub fn with_cause(mut self, cause: Value) -> Self {
+        let details = self.details.get_or_insert_with(|| json!({}));
+        if let Some(map) = details.as_object_mut() {
+            let causes = map.entry("causes").or_insert_with(|| json!([]));
+            if let Some(list) = causes.as_array_mut() {
+                list.push(cause);
+            }
+        }
+        self
+    }
+
     /// Adds a `Retry-After` header (also `details.retryAfterSeconds`).
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
@@ -101,6 +113,24 @@ impl ApiError {
         .with_details(resource_details(info, name))
     }
 
+    /// 409 Conflict naming a kind instead of a resource, as `rest.BeforeDelete` words failed
+    /// preconditions (`Operation cannot be fulfilled on Pod "web": ...`).
+    pub fn conflict_on_kind(info: &ResourceInfo, name: &str, cause: &str) -> Self {
+        let qualified = info.qualified_kind();
+        let mut details = serde_json::Map::new();
+        details.insert("name".into(), json!(name));
+        if !info.group.is_empty() {
+            details.insert("group".into(), json!(info.group));
+        }
+        details.insert("kind".into(), json!(info.kind));
+        Self::new(
+            409,
+            "Conflict",
+            format!("Operation cannot be fulfilled on {qualified} \"{name}\": {cause}"),
+        )
+        .with_details(Value::Object(details))
+    }
+
     /// 409 Conflict for a stale `metadata.resourceVersion`.
     pub fn modified(info: &ResourceInfo, name: &str) -> Self {
         Self::conflict(
@@ -110,14 +140,54 @@ impl ApiError {
         )
     }
 
-    /// 422 Invalid.
-    pub fn invalid(info: &ResourceInfo, name: &str, message: &str) -> Self {
+    /// 403 Forbidden for one object (`errors.NewForbidden`): `{resource}.{group} "name" is
+    /// forbidden: {reason}`.
+    pub fn forbidden(group: &str, resource: &str, name: &str, reason: &str) -> Self {
+        let qualified = if group.is_empty() {
+            resource.to_string()
+        } else {
+            format!("{resource}.{group}")
+        };
+        let message = if name.is_empty() {
+            format!("{qualified} is forbidden: {reason}")
+        } else {
+            format!("{qualified} \"{name}\" is forbidden: {reason}")
+        };
+        let mut details = serde_json::Map::new();
+        if !name.is_empty() {
+            details.insert("name".into(), json!(name));
+        }
+        if !group.is_empty() {
+            details.insert("group".into(), json!(group));
+        }
+        details.insert("kind".into(), json!(resource));
+        Self::new(403, "Forbidden", message).with_details(Value::Object(details))
+    }
+
+    /// 429 TooManyRequests (`errors.NewTooManyRequests`); a positive `retry_after` also sets
+    /// `details.retryAfterSeconds` and the `Retry-After` header.
+    pub fn too_many_requests(message: &str, retry_after: u64) -> Self {
+        let error = Self::new(429, "TooManyRequests", message).with_details(json!({}));
+        if retry_after > 0 {
+            error.with_retry_after(retry_after)
+        } else {
+            error
+        }
+    }
+
+    /// 413 RequestEntityTooLarge, as a body over the limit is answered.
+    pub fn request_entity_too_large(limit: usize) -> Self {
         Self::new(
-            422,
-            "Invalid",
-            format!("{} \"{name}\" is invalid: {message}", info.qualified_kind()),
+            413,
+            "RequestEntityTooLarge",
+            format!("Request entity too large: limit is {limit}"),
         )
-        .with_details(resource_details(info, name))
+    }
+
+    /// An error that is not a Status in the real server (a plain Go error): `reason` is
+    /// empty and omitted, as `ErrorToAPIStatus` answers it.
+    pub fn unknown(code: u16, message: impl Into<String>) -> Self {
+        Self::new(code, "", message)
     }
 
     /// 405 MethodNotAllowed.
@@ -161,30 +231,41 @@ impl ApiError {
 
     /// The `Status` body.
     pub fn to_status(&self) -> Value {
-        let mut status = json!({
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        });
-        if let (Some(details), Some(map)) = (&self.details, status.as_object_mut()) {
-            map.insert("details".into(), details.clone());
+        let mut status = serde_json::Map::new();
+        status.insert("kind".into(), json!("Status"));
+        status.insert("apiVersion".into(), json!("v1"));
+        status.insert("metadata".into(), json!({}));
+        status.insert("status".into(), json!("Failure"));
+        status.insert("message".into(), json!(self.message));
+        if !self.reason.is_empty() {
+            status.insert("reason".into(), json!(self.reason));
         }
-        status
+        if let Some(details) = &self.details {
+            status.insert("details".into(), details.clone());
+        }
+        status.insert("code".into(), json!(self.code));
+        Value::Object(status)
     }
 }
 
-/// A `Status` with `status: Success`, as eviction answers.
-pub fn success_status(code: u16) -> Value {
+/// What a delete of a kind that does not return the deleted object answers
+/// (`Store.finalizeDelete`): Success with name, group, the plural resource as `kind`, and uid.
+pub fn deleted_status(info: &ResourceInfo, name: &str, uid: &str) -> Value {
+    let mut details = serde_json::Map::new();
+    details.insert("name".into(), json!(name));
+    if !info.group.is_empty() {
+        details.insert("group".into(), json!(info.group));
+    }
+    details.insert("kind".into(), json!(info.resource));
+    if !uid.is_empty() {
+        details.insert("uid".into(), json!(uid));
+    }
     json!({
         "kind": "Status",
         "apiVersion": "v1",
         "metadata": {},
         "status": "Success",
-        "code": code,
+        "details": details,
     })
 }
 

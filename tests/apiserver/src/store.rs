@@ -51,24 +51,6 @@ pub struct ListPage {
     pub remaining_item_count: Option<usize>,
 }
 
-/// `preconditions` of a DeleteOptions body.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Preconditions {
-    /// `preconditions.uid`.
-    pub uid: Option<String>,
-    /// `preconditions.resourceVersion`.
-    pub resource_version: Option<String>,
-}
-
-/// Which part of an object an update writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpdateTarget {
-    /// The main resource: the stored `status` is kept for resources with a status subresource.
-    Main,
-    /// The `status` subresource: only `status` changes.
-    Status,
-}
-
 /// The objects, the registry of resources and the counters.
 #[derive(Debug, Default)]
 pub struct Store {
@@ -79,8 +61,18 @@ pub struct Store {
     resource_version: u64,
     continue_floor: u64,
     uid_counter: u64,
+    dry_run_counter: u64,
     summaries: BTreeMap<String, Value>,
+    /// How the disruption controller keeps PodDisruptionBudget status.
+    pub(crate) disruption: crate::disruption::Mode,
+    /// Graceful deletions in progress: pods that the kubelet will remove when their grace
+    /// period ends.
+    pub(crate) terminations: crate::kubelet::Terminations,
 }
+
+/// The namespaces kube-apiserver creates at start.
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-node-lease", "kube-public", "kube-system"];
 
 impl Store {
     /// An empty store serving the built-in resources.
@@ -133,8 +125,13 @@ impl Store {
         } else {
             String::new()
         };
+        if info.storage_key() != info.key() {
+            // events.k8s.io/v1 Events are kept in the core form, like every other Event.
+            object = crate::strategy::event::to_core(&object);
+        }
         let rv = self.next_resource_version();
         let uid = self.next_uid();
+        let tracks_generation = crate::strategy::for_resource(&info).tracks_generation();
         let meta = metadata_mut(&mut object);
         if info.namespaced {
             meta.insert("namespace".into(), json!(namespace));
@@ -144,9 +141,37 @@ impl Store {
         meta.entry("uid").or_insert_with(|| json!(uid));
         meta.entry("creationTimestamp")
             .or_insert_with(|| json!(now_timestamp()));
+        if tracks_generation {
+            meta.entry("generation").or_insert_with(|| json!(1));
+        }
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
         self.put(&info, (namespace, name), object);
         Ok(info)
+    }
+
+    /// Makes sure the namespaces every cluster has ([`SYSTEM_NAMESPACES`]) and every namespace a
+    /// seeded object lives in exist (Active): a snapshot of pods implies their namespaces.
+    pub fn ensure_namespaces(&mut self) {
+        let Some(namespaces) = self.info("", "namespaces") else {
+            return;
+        };
+        let mut wanted: std::collections::BTreeSet<String> =
+            SYSTEM_NAMESPACES.iter().map(|n| n.to_string()).collect();
+        for counts in self.counts.values() {
+            for (namespace, count) in counts {
+                if !namespace.is_empty() && *count > 0 {
+                    wanted.insert(namespace.clone());
+                }
+            }
+        }
+        for namespace in wanted {
+            if self.get(&namespaces, "", &namespace).is_none() {
+                // A namespace object is always storable.
+                let _ = self.insert(json!({"apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": namespace, "labels": {"kubernetes.io/metadata.name": namespace}},
+                    "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}));
+            }
+        }
     }
 
     /// Stores a kubelet `stats/summary` document for a node.
@@ -162,14 +187,14 @@ impl Store {
     /// One object.
     pub fn get(&self, info: &ResourceInfo, namespace: &str, name: &str) -> Option<&Value> {
         self.objects
-            .get(&info.key())?
+            .get(&info.storage_key())?
             .get(&(namespace.to_string(), name.to_string()))
     }
 
     /// Every object of a resource, in namespace/name order.
     pub fn iter(&self, info: &ResourceInfo) -> impl Iterator<Item = &Value> {
         self.objects
-            .get(&info.key())
+            .get(&info.storage_key())
             .into_iter()
             .flat_map(|objects| objects.values())
     }
@@ -182,7 +207,7 @@ impl Store {
     ) -> impl Iterator<Item = &'a Value> + 'a {
         let start = (namespace.to_string(), String::new());
         self.objects
-            .get(&info.key())
+            .get(&info.storage_key())
             .into_iter()
             .flat_map(move |objects| {
                 objects
@@ -228,7 +253,7 @@ impl Store {
             }
         };
         let empty = BTreeMap::new();
-        let objects = self.objects.get(&info.key()).unwrap_or(&empty);
+        let objects = self.objects.get(&info.storage_key()).unwrap_or(&empty);
         let range = objects
             .range((start, Bound::Unbounded))
             .take_while(|((ns, _), _)| namespace.is_none_or(|wanted| ns == wanted));
@@ -271,238 +296,67 @@ impl Store {
         })
     }
 
-    /// Creates an object (POST). Fills uid, resourceVersion, creationTimestamp, generation and
-    /// a name from `generateName`; with `dry_run` nothing is stored.
-    pub fn create(
-        &mut self,
-        info: &ResourceInfo,
-        namespace: &str,
-        mut object: Value,
-        dry_run: bool,
-    ) -> Result<Value, ApiError> {
-        if !object.is_object() {
-            return Err(ApiError::bad_request(
-                "the request body is not a JSON object",
-            ));
-        }
-        let map = object
-            .as_object_mut()
-            .ok_or_else(|| ApiError::bad_request("the request body is not a JSON object"))?;
-        map.insert("apiVersion".into(), json!(info.api_version()));
-        map.insert("kind".into(), json!(info.kind));
-        let mut name = metadata_str(&object, "name")
+    /// The served resource with this group (`""` for core) and plural name.
+    pub fn info(&self, group: &str, resource: &str) -> Option<ResourceInfo> {
+        self.registry
+            .all()
+            .iter()
+            .find(|i| i.group == group && i.resource == resource)
+            .cloned()
+    }
+
+    /// Stores an object as the new state of (namespace, name) with the next resourceVersion,
+    /// and returns the stored copy. The caller has decided the write is valid.
+    pub fn commit(&mut self, info: &ResourceInfo, mut object: Value) -> Value {
+        let namespace = if info.namespaced {
+            metadata_str(&object, "namespace")
+                .unwrap_or_default()
+                .to_string()
+        } else {
+            String::new()
+        };
+        let name = metadata_str(&object, "name")
             .unwrap_or_default()
             .to_string();
-        if name.is_empty() {
-            match metadata_str(&object, "generateName") {
-                Some(prefix) if !prefix.is_empty() => {
-                    name = format!("{prefix}{}", self.random_suffix());
-                }
-                _ => {
-                    return Err(ApiError::invalid(
-                        info,
-                        "",
-                        "metadata.name: Required value: name or generateName is required",
-                    ));
-                }
-            }
-        }
-        if let Some(body_ns) = metadata_str(&object, "namespace")
-            && info.namespaced
-            && !body_ns.is_empty()
-            && body_ns != namespace
-        {
-            return Err(ApiError::bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request",
-            ));
-        }
-        let key = (namespace.to_string(), name.clone());
-        if self
+        let rv = self.next_resource_version();
+        metadata_mut(&mut object).insert("resourceVersion".into(), json!(rv.to_string()));
+        self.put(info, (namespace, name), object.clone());
+        object
+    }
+
+    /// Removes an object (a new resourceVersion is used up, as etcd's delete revision).
+    pub fn remove(&mut self, info: &ResourceInfo, namespace: &str, name: &str) -> Option<Value> {
+        let key = info.storage_key();
+        let removed = self
             .objects
-            .get(&info.key())
-            .is_some_and(|objects| objects.contains_key(&key))
+            .get_mut(&key)
+            .and_then(|objects| objects.remove(&(namespace.to_string(), name.to_string())))?;
+        self.resource_version += 1;
+        if let Some(count) = self
+            .counts
+            .get_mut(&key)
+            .and_then(|counts| counts.get_mut(namespace))
         {
-            return Err(ApiError::already_exists(info, &name));
+            *count = count.saturating_sub(1);
         }
-        let rv = self.resource_version + 1;
-        let uid = self.peek_uid();
-        let meta = metadata_mut(&mut object);
-        meta.insert("name".into(), json!(name));
-        if info.namespaced {
-            meta.insert("namespace".into(), json!(namespace));
-        } else {
-            meta.remove("namespace");
-        }
-        meta.insert("uid".into(), json!(uid));
-        meta.insert("resourceVersion".into(), json!(rv.to_string()));
-        meta.insert("creationTimestamp".into(), json!(now_timestamp()));
-        meta.remove("deletionTimestamp");
-        if object.get("spec").is_some() {
-            metadata_mut(&mut object).insert("generation".into(), json!(1));
-        }
-        if !dry_run {
-            self.resource_version = rv;
-            self.uid_counter += 1;
-            self.put(info, key, object.clone());
-        }
-        Ok(object)
+        Some(removed)
     }
 
-    /// Replaces an object (PUT, or the result of a PATCH). A `metadata.resourceVersion` in the
-    /// new object must equal the stored one (409 Conflict otherwise).
-    pub fn update(
-        &mut self,
-        info: &ResourceInfo,
-        namespace: &str,
-        name: &str,
-        mut object: Value,
-        target: UpdateTarget,
-        dry_run: bool,
-    ) -> Result<Value, ApiError> {
-        if !object.is_object() {
-            return Err(ApiError::bad_request(
-                "the request body is not a JSON object",
-            ));
-        }
-        let current = self
-            .get(info, namespace, name)
-            .ok_or_else(|| ApiError::not_found(info, name))?
-            .clone();
-        if let Some(body_name) = metadata_str(&object, "name")
-            && body_name != name
-        {
-            return Err(ApiError::bad_request(format!(
-                "the name of the object ({body_name}) does not match the name on the URL ({name})"
-            )));
-        }
-        if let Some(rv) = metadata_str(&object, "resourceVersion")
-            && !rv.is_empty()
-            && Some(rv) != metadata_str(&current, "resourceVersion")
-        {
-            return Err(ApiError::modified(info, name));
-        }
-        if let Some(map) = object.as_object_mut() {
-            map.insert("apiVersion".into(), json!(info.api_version()));
-            map.insert("kind".into(), json!(info.kind));
-        }
-        let mut updated = match target {
-            UpdateTarget::Status => {
-                let mut updated = current.clone();
-                if let Some(map) = updated.as_object_mut() {
-                    match object.get("status") {
-                        Some(status) => map.insert("status".into(), status.clone()),
-                        None => map.remove("status"),
-                    };
-                }
-                updated
-            }
-            UpdateTarget::Main => {
-                if info.has_status()
-                    && let Some(map) = object.as_object_mut()
-                {
-                    match current.get("status") {
-                        Some(status) => map.insert("status".into(), status.clone()),
-                        None => map.remove("status"),
-                    };
-                }
-                object
-            }
-        };
-        let rv = self.resource_version + 1;
-        let generation = current
-            .get("metadata")
-            .and_then(|m| m.get("generation"))
-            .and_then(Value::as_i64);
-        let spec_changed = current.get("spec") != updated.get("spec");
-        let meta = metadata_mut(&mut updated);
-        meta.insert("name".into(), json!(name));
-        if info.namespaced {
-            meta.insert("namespace".into(), json!(namespace));
-        }
-        for field in ["uid", "creationTimestamp"] {
-            match current.get("metadata").and_then(|m| m.get(field)) {
-                Some(value) => meta.insert(field.into(), value.clone()),
-                None => meta.remove(field),
-            };
-        }
-        meta.insert("resourceVersion".into(), json!(rv.to_string()));
-        match generation {
-            Some(generation) => {
-                let next = if spec_changed {
-                    generation + 1
-                } else {
-                    generation
-                };
-                meta.insert("generation".into(), json!(next));
-            }
-            None => {
-                meta.remove("generation");
-            }
-        }
-        if !dry_run {
-            self.resource_version = rv;
-            self.put(
-                info,
-                (namespace.to_string(), name.to_string()),
-                updated.clone(),
-            );
-        }
-        Ok(updated)
+    /// A new uid for a created object.
+    pub fn new_uid(&mut self) -> String {
+        self.next_uid()
     }
 
-    /// Deletes an object, checking the preconditions first. Returns the deleted object.
-    pub fn delete(
-        &mut self,
-        info: &ResourceInfo,
-        namespace: &str,
-        name: &str,
-        preconditions: &Preconditions,
-        dry_run: bool,
-    ) -> Result<Value, ApiError> {
-        let current = self
-            .get(info, namespace, name)
-            .ok_or_else(|| ApiError::not_found(info, name))?;
-        if let Some(uid) = &preconditions.uid {
-            let actual = metadata_str(current, "uid").unwrap_or_default();
-            if uid != actual {
-                return Err(ApiError::conflict(
-                    info,
-                    name,
-                    &format!(
-                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
-                    ),
-                ));
-            }
-        }
-        if let Some(rv) = &preconditions.resource_version {
-            let actual = metadata_str(current, "resourceVersion").unwrap_or_default();
-            if rv != actual {
-                return Err(ApiError::conflict(
-                    info,
-                    name,
-                    &format!(
-                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}"
-                    ),
-                ));
-            }
-        }
-        let deleted = current.clone();
-        if !dry_run {
-            self.resource_version += 1;
-            let removed = self
-                .objects
-                .get_mut(&info.key())
-                .and_then(|objects| objects.remove(&(namespace.to_string(), name.to_string())));
-            if removed.is_some()
-                && let Some(count) = self
-                    .counts
-                    .get_mut(&info.key())
-                    .and_then(|counts| counts.get_mut(namespace))
-            {
-                *count = count.saturating_sub(1);
-            }
-        }
-        Ok(deleted)
+    /// A uid for a dry-run create: unique, and not taken from the sequence real creates use.
+    pub fn dry_run_uid(&mut self) -> String {
+        self.dry_run_counter += 1;
+        format_uid(self.dry_run_counter | (1 << 47))
+    }
+
+    /// A name from `generateName` (five characters, as `names.SimpleNameGenerator`).
+    pub fn generate_name(&mut self, prefix: &str) -> String {
+        self.dry_run_counter += 1;
+        format!("{prefix}{}", self.random_suffix())
     }
 
     /// Stores an object, keeping the per-namespace counts.
@@ -510,13 +364,13 @@ impl Store {
         let namespace = key.0.clone();
         let previous = self
             .objects
-            .entry(info.key())
+            .entry(info.storage_key())
             .or_default()
             .insert(key, object);
         if previous.is_none() {
             *self
                 .counts
-                .entry(info.key())
+                .entry(info.storage_key())
                 .or_default()
                 .entry(namespace)
                 .or_default() += 1;
@@ -526,10 +380,13 @@ impl Store {
     /// How many objects of a resource are in a namespace (or in all, with `None`).
     fn count(&self, info: &ResourceInfo, namespace: Option<&str>) -> usize {
         match namespace {
-            None => self.objects.get(&info.key()).map_or(0, BTreeMap::len),
+            None => self
+                .objects
+                .get(&info.storage_key())
+                .map_or(0, BTreeMap::len),
             Some(namespace) => self
                 .counts
-                .get(&info.key())
+                .get(&info.storage_key())
                 .and_then(|counts| counts.get(namespace))
                 .copied()
                 .unwrap_or(0),
@@ -541,10 +398,6 @@ impl Store {
         self.resource_version
     }
 
-    fn peek_uid(&self) -> String {
-        format_uid(self.uid_counter + 1)
-    }
-
     fn next_uid(&mut self) -> String {
         self.uid_counter += 1;
         format_uid(self.uid_counter)
@@ -552,7 +405,9 @@ impl Store {
 
     fn random_suffix(&self) -> String {
         const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        let mut x = splitmix64(self.uid_counter ^ (self.resource_version << 20));
+        let mut x = splitmix64(
+            self.uid_counter ^ (self.resource_version << 20) ^ (self.dry_run_counter << 40),
+        );
         let mut suffix = String::new();
         for _ in 0..5 {
             let index = usize::try_from(x % ALPHABET.len() as u64).unwrap_or(0);
@@ -764,90 +619,5 @@ mod tests {
             names(&store.list(&info, &next).expect("page")),
             ["b/p1", "b/p2"]
         );
-    }
-
-    #[test]
-    fn update_checks_resource_version_and_keeps_status() {
-        let mut store = Store::new();
-        let info = store
-            .insert(json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": "web", "namespace": "shop", "generation": 1},
-                "spec": {"replicas": 1}, "status": {"replicas": 1}}))
-            .expect("insert");
-        let current = store.get(&info, "shop", "web").expect("stored").clone();
-        let mut changed = current.clone();
-        changed["spec"]["replicas"] = json!(3);
-        changed["status"]["replicas"] = json!(99);
-        let updated = store
-            .update(
-                &info,
-                "shop",
-                "web",
-                changed.clone(),
-                UpdateTarget::Main,
-                false,
-            )
-            .expect("update");
-        assert_eq!(updated["spec"]["replicas"], 3);
-        assert_eq!(updated["status"]["replicas"], 1);
-        assert_eq!(updated["metadata"]["generation"], 2);
-        let stale = store
-            .update(&info, "shop", "web", changed, UpdateTarget::Main, false)
-            .expect_err("stale");
-        assert_eq!(stale.code, 409);
-        assert!(stale.message.starts_with(
-            "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified"
-        ));
-    }
-
-    #[test]
-    fn create_generates_names_and_rejects_duplicates() {
-        let mut store = Store::new();
-        let info = store
-            .registry()
-            .lookup("", "v1", "events")
-            .expect("events")
-            .clone();
-        let event = json!({"metadata": {"generateName": "web-"}, "reason": "Test"});
-        let created = store.create(&info, "shop", event, false).expect("create");
-        let name = metadata_str(&created, "name").expect("name").to_string();
-        assert!(name.starts_with("web-") && name.len() == 9, "{name}");
-        assert_eq!(created["kind"], "Event");
-        let again = json!({"metadata": {"name": name}});
-        assert_eq!(
-            store
-                .create(&info, "shop", again, false)
-                .expect_err("dup")
-                .code,
-            409
-        );
-        let dry = json!({"metadata": {"name": "dry"}});
-        store.create(&info, "shop", dry, true).expect("dry run");
-        assert!(store.get(&info, "shop", "dry").is_none());
-    }
-
-    #[test]
-    fn delete_checks_preconditions() {
-        let (mut store, info) = store_with_pods();
-        let wrong = Preconditions {
-            uid: Some("nope".into()),
-            resource_version: None,
-        };
-        let err = store
-            .delete(&info, "a", "p1", &wrong, false)
-            .expect_err("uid");
-        assert_eq!(err.code, 409);
-        assert!(
-            err.message
-                .contains("Precondition failed: UID in precondition: nope")
-        );
-        store
-            .delete(&info, "a", "p1", &Preconditions::default(), true)
-            .expect("dry run");
-        assert!(store.get(&info, "a", "p1").is_some());
-        store
-            .delete(&info, "a", "p1", &Preconditions::default(), false)
-            .expect("delete");
-        assert!(store.get(&info, "a", "p1").is_none());
     }
 }

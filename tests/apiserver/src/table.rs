@@ -109,8 +109,155 @@ fn columns(info: &ResourceInfo) -> Vec<Value> {
             ),
             age,
         ],
+        ("" | "events.k8s.io", "events") => vec![
+            column(
+                "Last Seen",
+                "string",
+                0,
+                "The time at which the most recent occurrence of this event was recorded.",
+            ),
+            column(
+                "Type",
+                "string",
+                0,
+                "Type of this event (Normal, Warning), new types could be added in the future",
+            ),
+            column(
+                "Reason",
+                "string",
+                0,
+                "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.",
+            ),
+            column(
+                "Object",
+                "string",
+                0,
+                "The object that this event is about.",
+            ),
+            column(
+                "Subobject",
+                "string",
+                1,
+                "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].",
+            ),
+            column(
+                "Source",
+                "string",
+                1,
+                "The component reporting this event. Should be a short machine understandable string.",
+            ),
+            column(
+                "Message",
+                "string",
+                0,
+                "A human-readable description of the status of this operation.",
+            ),
+            column(
+                "First Seen",
+                "string",
+                1,
+                "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
+            ),
+            column(
+                "Count",
+                "string",
+                1,
+                "The number of times this event has occurred.",
+            ),
+            name_column_last(),
+        ],
+        ("policy", "poddisruptionbudgets") => vec![
+            name,
+            column(
+                "Min Available",
+                "string",
+                0,
+                "The minimum number of pods that must be available simultaneously. This can be either an integer or a string specifying a percentage, e.g. \"28%\".",
+            ),
+            column(
+                "Max Unavailable",
+                "string",
+                0,
+                "The maximum number of pods that may be unavailable simultaneously. This can be either an integer or a string specifying a percentage, e.g. \"28%\".",
+            ),
+            column(
+                "Allowed Disruptions",
+                "integer",
+                0,
+                "Number of pod disruptions that are currently allowed.",
+            ),
+            age,
+        ],
         _ => vec![name, age],
     }
+}
+
+fn name_column_last() -> Value {
+    let mut name = column(
+        "Name",
+        "string",
+        1,
+        "Name must be unique within a namespace.",
+    );
+    name["format"] = json!("name");
+    name
+}
+
+/// How long ago a timestamp was, as kubectl prints it (`<unknown>` when unset).
+fn since(value: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    match chrono::DateTime::parse_from_rfc3339(value) {
+        Ok(at) => human_duration((now - at.with_timezone(&chrono::Utc)).num_seconds()),
+        Err(_) => "<unknown>".to_string(),
+    }
+}
+
+/// `printEvent` (wide): the cells of a core/v1 Event.
+fn event_cells(event: &Value, now: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
+    let first = match text(event, &["firstTimestamp"]) {
+        "" => since(text(event, &["eventTime"]), now),
+        first => since(first, now),
+    };
+    let mut last = match text(event, &["lastTimestamp"]) {
+        "" => first.clone(),
+        last => since(last, now),
+    };
+    let mut count = int(event, &["count"]);
+    if event.get("series").is_some_and(|s| !s.is_null()) {
+        last = since(text(event, &["series", "lastObservedTime"]), now);
+        count = int(event, &["series", "count"]);
+    } else if count == 0 {
+        count = 1;
+    }
+    let kind = text(event, &["involvedObject", "kind"]).to_lowercase();
+    let target = match text(event, &["involvedObject", "name"]) {
+        "" => kind,
+        name => format!("{kind}/{name}"),
+    };
+    let component = match text(event, &["source", "component"]) {
+        "" => text(event, &["reportingComponent"]),
+        component => component,
+    };
+    let instance = match text(event, &["source", "host"]) {
+        "" => text(event, &["reportingInstance"]),
+        host => host,
+    };
+    let source = if instance.is_empty() {
+        component.to_string()
+    } else {
+        format!("{component}, {instance}")
+    };
+    vec![
+        json!(last),
+        json!(text(event, &["type"])),
+        json!(text(event, &["reason"])),
+        json!(target),
+        json!(text(event, &["involvedObject", "fieldPath"])),
+        json!(source),
+        json!(text(event, &["message"]).trim()),
+        json!(first),
+        json!(count),
+        json!(text(event, &["metadata", "name"])),
+    ]
 }
 
 fn text<'a>(value: &'a Value, path: &[&str]) -> &'a str {
@@ -231,6 +378,21 @@ fn cells(info: &ResourceInfo, object: &Value, now: chrono::DateTime<chrono::Utc>
                 json!(or_none(&roles.join(","))),
                 age,
                 json!(text(object, &["status", "nodeInfo", "kubeletVersion"])),
+            ]
+        }
+        ("" | "events.k8s.io", "events") => event_cells(object, now),
+        ("policy", "poddisruptionbudgets") => {
+            let bound = |field: &str| match object.pointer(&format!("/spec/{field}")) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => "N/A".to_string(),
+            };
+            vec![
+                name,
+                json!(bound("minAvailable")),
+                json!(bound("maxUnavailable")),
+                json!(int(object, &["status", "disruptionsAllowed"])),
+                age,
             ]
         }
         ("apps", "deployments") => vec![

@@ -202,6 +202,12 @@ async fn label_and_field_selectors() {
 async fn pagination_returns_every_object_once_across_pages() {
     let server = start().await;
     let client = admin(&server);
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "paged"}});
+    let created = client
+        .post("/api/v1/namespaces", &namespace)
+        .await
+        .expect("namespace");
+    assert_eq!(created.status, 201, "{}", created.text());
     for i in 0..5 {
         let cm = json!({"metadata": {"name": format!("cm-{i}")}, "data": {"i": i.to_string()}});
         let created = client
@@ -567,18 +573,24 @@ async fn eviction_respects_pod_disruption_budgets() {
     let first = evict("web-7d4b9c-aaaaa").await;
     assert_eq!(first.status, 201, "{}", first.text());
     assert_eq!(first.json()["status"], "Success");
+    // The pod runs on a node: it is Terminating until its grace period ends.
+    let terminating = server
+        .object("", "pods", "shop", "web-7d4b9c-aaaaa")
+        .expect("still there");
+    assert!(terminating["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(evict("web-7d4b9c-bbbbb").await.status, 429);
+    assert_eq!(server.finish_deletions(), 1);
     assert!(
         server
             .object("", "pods", "shop", "web-7d4b9c-aaaaa")
             .is_none()
     );
-    assert_eq!(evict("web-7d4b9c-bbbbb").await.status, 429);
 
     // A pod without PDB (and a failed one) is simply deleted.
     let free = client
         .post(
             "/api/v1/namespaces/default/pods/batch-runner/eviction",
-            &json!({}),
+            &json!({"metadata": {"name": "batch-runner"}}),
         )
         .await
         .expect("evict");
@@ -688,7 +700,7 @@ async fn rbac_forbids_with_the_real_status_body() {
     let evicted = client
         .post(
             "/api/v1/namespaces/shop/pods/web-7d4b9c-ccccc/eviction",
-            &json!({}),
+            &json!({"metadata": {"name": "web-7d4b9c-ccccc"}}),
         )
         .await
         .expect("evict");
@@ -793,7 +805,7 @@ async fn events_configmaps_and_generated_names() {
             .starts_with("web-7d4b9c-aaaaa.")
     );
     let new_event = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event",
-        "metadata": {"name": "rounds.1"}, "regarding": {"kind": "Pod", "name": "web-7d4b9c-aaaaa"},
+        "metadata": {"name": "rounds.1"}, "regarding": {"kind": "Pod", "namespace": "shop", "name": "web-7d4b9c-aaaaa"},
         "reason": "RoundsEvicted", "action": "Evict", "type": "Normal", "eventTime": "2025-01-10T10:00:00.000000Z",
         "reportingController": "rounds.dev/rounds", "reportingInstance": "rounds-1"});
     let admin = admin(&server);
@@ -802,18 +814,28 @@ async fn events_configmaps_and_generated_names() {
         .await
         .expect("event");
     assert_eq!(created.status, 201);
+    // One store for both Event APIs: each API lists the other's events, in its own shape.
     let listed = admin
         .get("/api/v1/namespaces/shop/events?fieldSelector=involvedObject.name%3Dweb-7d4b9c-aaaaa,reason%3DRoundsEvicted")
         .await
         .expect("events")
         .json();
-    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(2));
+    let core_view = &listed["items"][0];
+    assert_eq!(core_view["metadata"]["name"], "rounds.1");
+    assert_eq!(core_view["involvedObject"]["name"], "web-7d4b9c-aaaaa");
+    assert_eq!(core_view["reportingComponent"], "rounds.dev/rounds");
     let new_events = admin
-        .get("/apis/events.k8s.io/v1/events")
+        .get("/apis/events.k8s.io/v1/namespaces/shop/events?fieldSelector=regarding.name%3Dweb-7d4b9c-aaaaa")
         .await
         .expect("events")
         .json();
-    assert_eq!(names(&new_events), ["shop/rounds.1"]);
+    assert_eq!(new_events["items"].as_array().map(Vec::len), Some(2));
+    let new_view = &new_events["items"][1];
+    assert_eq!(new_view["apiVersion"], "events.k8s.io/v1");
+    assert_eq!(new_view["note"], "evicted by rounds");
+    assert_eq!(new_view["regarding"]["name"], "web-7d4b9c-aaaaa");
+    assert!(new_view.get("message").is_none(), "{new_view}");
 }
 
 #[tokio::test]

@@ -341,10 +341,44 @@ async fn kubectl_applies_manifests() {
 async fn kubectl_drains_a_node_through_the_eviction_api() {
     let server = start().await;
     let kubectl = Kubectl::new(&server, DEFAULT_ADMIN_TOKEN);
+    let budgets = kubectl.run(&["get", "pdb", "-n", "shop"]).await;
+    assert!(budgets.success, "{}", budgets.stderr);
+    let rows: Vec<Vec<&str>> = budgets
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[..3]
+            .iter()
+            .map(|r| r[..r.len() - 1].to_vec())
+            .collect::<Vec<_>>(),
+        [
+            vec![
+                "NAME",
+                "MIN",
+                "AVAILABLE",
+                "MAX",
+                "UNAVAILABLE",
+                "ALLOWED",
+                "DISRUPTIONS"
+            ],
+            vec!["api", "N/A", "0", "0"],
+            vec!["web", "2", "N/A", "1"],
+        ]
+    );
     let deleted = kubectl.run(&["delete", "pdb", "api", "-n", "shop"]).await;
     assert!(deleted.success, "{}", deleted.stderr);
+    // Evicted pods stay Terminating for their grace period, and drain waits for them to go:
+    // a short grace period lets the server's kubelet timer remove them.
     let drained = kubectl
-        .run(&["drain", "node-2", "--ignore-daemonsets", "--timeout=20s"])
+        .run(&[
+            "drain",
+            "node-2",
+            "--ignore-daemonsets",
+            "--grace-period=1",
+            "--timeout=20s",
+        ])
         .await;
     assert!(drained.success, "{}", drained.stderr);
     assert!(
@@ -368,5 +402,180 @@ async fn kubectl_drains_a_node_through_the_eviction_api() {
     assert_eq!(
         server.object("", "nodes", "", "node-2").expect("node")["spec"]["unschedulable"],
         true
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_deletes_gracefully_and_dry_runs_on_the_server() {
+    let server = start().await;
+    let kubectl = Kubectl::new(&server, DEFAULT_ADMIN_TOKEN);
+    let dry = kubectl
+        .run(&[
+            "delete",
+            "pod",
+            "web-7d4b9c-aaaaa",
+            "-n",
+            "shop",
+            "--dry-run=server",
+        ])
+        .await;
+    assert!(dry.success, "{}", dry.stderr);
+    assert_eq!(
+        dry.stdout.trim(),
+        "pod \"web-7d4b9c-aaaaa\" deleted (server dry run)"
+    );
+    assert!(
+        server
+            .object("", "pods", "shop", "web-7d4b9c-aaaaa")
+            .is_some_and(|p| p["metadata"].get("deletionTimestamp").is_none())
+    );
+    // kubectl waits until the Terminating pod is gone (it lists again, since watch is not
+    // served); the grace-period timer removes it.
+    let deleted = kubectl
+        .run(&[
+            "delete",
+            "pod",
+            "web-7d4b9c-aaaaa",
+            "-n",
+            "shop",
+            "--grace-period=1",
+        ])
+        .await;
+    assert!(deleted.success, "{}", deleted.stderr);
+    assert_eq!(deleted.stdout.trim(), "pod \"web-7d4b9c-aaaaa\" deleted");
+    assert!(
+        server
+            .object("", "pods", "shop", "web-7d4b9c-aaaaa")
+            .is_none()
+    );
+    let shrink = kubectl
+        .run(&[
+            "patch",
+            "pvc",
+            "data-db-0",
+            "-n",
+            "shop",
+            "--dry-run=server",
+            "-p",
+            r#"{"spec":{"resources":{"requests":{"storage":"512Mi"}}}}"#,
+        ])
+        .await;
+    assert!(!shrink.success);
+    assert!(
+        shrink.stderr.contains(
+            "The PersistentVolumeClaim \"data-db-0\" is invalid: spec.resources.requests.storage: Forbidden: field can not be less than status.capacity"
+        ),
+        "{}",
+        shrink.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_scales_restarts_and_sees_unchanged_patches() {
+    let server = start().await;
+    let kubectl = Kubectl::new(&server, DEFAULT_ADMIN_TOKEN);
+    let generation = || {
+        server
+            .object("apps", "deployments", "shop", "web")
+            .expect("web")["metadata"]["generation"]
+            .as_i64()
+    };
+    let unchanged = kubectl
+        .run(&[
+            "patch",
+            "deploy",
+            "web",
+            "-n",
+            "shop",
+            "-p",
+            r#"{"spec":{"replicas":3}}"#,
+        ])
+        .await;
+    assert!(unchanged.success, "{}", unchanged.stderr);
+    assert_eq!(
+        unchanged.stdout.trim(),
+        "deployment.apps/web patched (no change)"
+    );
+    assert_eq!(generation(), Some(1));
+    let scaled = kubectl
+        .run(&["scale", "deploy/web", "-n", "shop", "--replicas=5"])
+        .await;
+    assert!(scaled.success, "{}", scaled.stderr);
+    assert_eq!(scaled.stdout.trim(), "deployment.apps/web scaled");
+    assert_eq!(generation(), Some(2));
+    let restarted = kubectl
+        .run(&["rollout", "restart", "deploy/web", "-n", "shop"])
+        .await;
+    assert!(restarted.success, "{}", restarted.stderr);
+    assert_eq!(restarted.stdout.trim(), "deployment.apps/web restarted");
+    let web = server
+        .object("apps", "deployments", "shop", "web")
+        .expect("web");
+    assert_eq!(web["metadata"]["generation"], 3);
+    assert!(
+        web["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            .is_string()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_shows_events_recorded_through_either_api() {
+    let server = start().await;
+    let client = admin(&server);
+    let core = serde_json::json!({"metadata": {"name": "core.1"}, "type": "Warning",
+        "involvedObject": {"apiVersion": "v1", "kind": "Pod", "namespace": "shop", "name": "web-7d4b9c-aaaaa"},
+        "reason": "BackOff", "message": "back-off restarting failed container",
+        "firstTimestamp": "2025-01-10T10:00:00Z", "lastTimestamp": "2025-01-10T10:05:00Z", "count": 3});
+    let recorded = serde_json::json!({"metadata": {"name": "rounds.1"}, "type": "Normal",
+        "regarding": {"apiVersion": "v1", "kind": "Pod", "namespace": "shop", "name": "web-7d4b9c-aaaaa"},
+        "reason": "RoundsEvicted", "note": "evicted by rounds", "action": "Evict",
+        "eventTime": "2025-01-10T10:06:00.000000Z",
+        "reportingController": "rounds.dev/rounds", "reportingInstance": "rounds-1"});
+    for (path, body) in [
+        ("/api/v1/namespaces/shop/events", core),
+        ("/apis/events.k8s.io/v1/namespaces/shop/events", recorded),
+    ] {
+        let created = client.post(path, &body).await.expect("event");
+        assert_eq!(created.status, 201, "{}", created.text());
+    }
+    let kubectl = Kubectl::new(&server, DEFAULT_ADMIN_TOKEN);
+    let table = kubectl.run(&["get", "events", "-n", "shop"]).await;
+    assert!(table.success, "{}", table.stderr);
+    let lines: Vec<Vec<&str>> = table
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines[0],
+        ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    );
+    assert_eq!(lines.len(), 3, "{}", table.stdout);
+    assert!(
+        table.stdout.contains("Warning   BackOff")
+            && table
+                .stdout
+                .contains("pod/web-7d4b9c-aaaaa   back-off restarting failed container"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .contains("RoundsEvicted   pod/web-7d4b9c-aaaaa   evicted by rounds"),
+        "{}",
+        table.stdout
+    );
+    let events = kubectl
+        .run(&["events", "-n", "shop", "--for", "pod/web-7d4b9c-aaaaa"])
+        .await;
+    assert!(events.success, "{}", events.stderr);
+    assert!(
+        events
+            .stdout
+            .contains("Pod/web-7d4b9c-aaaaa   evicted by rounds")
+            && events.stdout.contains("(x3 over"),
+        "{}",
+        events.stdout
     );
 }

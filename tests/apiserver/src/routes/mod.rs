@@ -2,7 +2,9 @@
 //! shape of replies.
 
 mod access;
+mod codec;
 mod objects;
+mod options;
 mod subresources;
 
 use bytes::Bytes;
@@ -38,15 +40,13 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Whether `dryRun=All` was given (any other value is rejected).
-    pub(crate) fn dry_run(&self) -> Result<bool, ApiError> {
-        match self.get("dryRun") {
-            None | Some("") => Ok(false),
-            Some("All") => Ok(true),
-            Some(other) => Err(ApiError::bad_request(format!(
-                "Invalid dry run value: {other:?}: only \"All\" is supported"
-            ))),
-        }
+    /// Every value of a repeated parameter (`dryRun=All&dryRun=All`).
+    pub(crate) fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     pub(crate) fn flag(&self, key: &str) -> bool {
@@ -63,12 +63,27 @@ pub(crate) struct ApiRequest {
     pub(crate) content_type: String,
     pub(crate) accept: String,
     pub(crate) body: Bytes,
+    /// Whether the body was longer than [`MAX_REQUEST_BODY_BYTES`] (only its start was read).
+    pub(crate) body_too_large: bool,
     pub(crate) identity: Identity,
 }
 
+/// kube-apiserver's default `MaxRequestBodyBytes` (3 MiB).
+pub const MAX_REQUEST_BODY_BYTES: usize = 3 * 1024 * 1024;
+
 impl ApiRequest {
+    /// The body, or 413 when it was over the limit (as `limitedReadBody` answers).
+    pub(crate) fn body(&self) -> Result<&Bytes, ApiError> {
+        if self.body_too_large {
+            Err(ApiError::request_entity_too_large(MAX_REQUEST_BODY_BYTES))
+        } else {
+            Ok(&self.body)
+        }
+    }
+
     /// The body as JSON (an empty body is `null`).
     pub(crate) fn json_body(&self) -> Result<Value, ApiError> {
+        self.body()?;
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
@@ -166,12 +181,16 @@ pub(crate) fn dispatch(state: &State, request: &ApiRequest) -> Outcome {
                     return Err(rbac::forbidden(&request.identity, &attributes));
                 }
             }
-            if route.subresource.is_empty() {
-                let reply = objects::handle(state, request, &route)?;
-                Ok(as_table(request, &route, reply))
+            let reply = if route.subresource.is_empty() {
+                objects::handle(state, request, &route).map(|r| as_table(request, &route, r))
             } else {
                 subresources::handle(state, request, &route)
+            };
+            if request.method != Method::GET {
+                // A write may have started a graceful deletion: let the kubelet look.
+                state.kubelet.notify_one();
             }
+            reply
         }
     }
 }
@@ -182,6 +201,16 @@ fn as_table(request: &ApiRequest, route: &ResourceRoute, reply: Reply) -> Reply 
         return reply;
     }
     let include = table::IncludeObject::from_query(request.query.get("includeObject"));
+    // Event tables are printed from the core/v1 shape, whichever API was asked.
+    let stored = |item: Value| codec::to_storage(&route.info, item);
+    let reply = match reply {
+        Reply::List(mut list) => {
+            list.items = list.items.into_iter().map(stored).collect();
+            Reply::List(list)
+        }
+        Reply::Json(status, object) => Reply::Json(status, stored(object)),
+        other => other,
+    };
     match reply {
         Reply::List(list) => Reply::Json(
             200,

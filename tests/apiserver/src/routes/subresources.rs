@@ -3,13 +3,18 @@
 use http::Method;
 use serde_json::{Value, json};
 
-use super::objects::{DeleteOptions, apply_patch, patched_object};
+use super::codec::{Expected, check_type, decode_object, present};
+use super::objects::{apply_patch, patched_object};
+use super::options::{RawDeleteOptions, Write, write_options};
 use super::{ApiRequest, Outcome, Reply, ResourceRoute};
 use crate::eviction;
+use crate::field::{self, FieldError, Path, go};
 use crate::logs::tail;
+use crate::registry::{self, UpdateTarget};
+use crate::resources::ResourceInfo;
 use crate::server::State;
-use crate::status::{ApiError, success_status};
-use crate::store::{UpdateTarget, metadata_str};
+use crate::status::ApiError;
+use crate::store::metadata_str;
 
 pub(super) fn handle(state: &State, request: &ApiRequest, route: &ResourceRoute) -> Outcome {
     match route.subresource.as_str() {
@@ -28,25 +33,43 @@ fn status(state: &State, request: &ApiRequest, route: &ResourceRoute) -> Outcome
         Method::GET => state
             .read_store()
             .get(info, &route.namespace, &route.name)
-            .map(|object| Reply::Json(200, object.clone()))
+            .map(|object| Reply::Json(200, present(info, object.clone())))
             .ok_or_else(|| ApiError::not_found(info, &route.name)),
         Method::PUT | Method::PATCH => {
-            let dry_run = request.query.dry_run()?;
+            request.body()?;
+            let write = if request.method == Method::PUT {
+                Write::Update
+            } else {
+                Write::Patch
+            };
+            let dry_run = write_options(&request.query, write)?;
             let mut store = state.write_store();
             let object = if request.method == Method::PUT {
-                request.json_body()?
+                let body = decode_object(&store, request, info)?;
+                if let Some(name) = metadata_str(&body, "name")
+                    && !name.is_empty()
+                    && name != route.name
+                {
+                    return Err(ApiError::bad_request(format!(
+                        "the name of the object ({name}) does not match the name on the URL ({})",
+                        route.name
+                    )));
+                }
+                body
             } else {
                 patched_object(&store, request, route)?
             };
-            let updated = store.update(
+            let updated = registry::update(
+                &mut store,
                 info,
                 &route.namespace,
                 &route.name,
                 object,
                 UpdateTarget::Status,
                 dry_run,
+                false,
             )?;
-            Ok(Reply::Json(200, updated))
+            Ok(Reply::Json(200, present(info, updated.object)))
         }
         _ => Err(ApiError::method_not_allowed()),
     }
@@ -112,79 +135,130 @@ fn selector_string(selector: &Value) -> String {
 
 fn scale(state: &State, request: &ApiRequest, route: &ResourceRoute) -> Outcome {
     let info = &route.info;
-    let dry_run = request.query.dry_run()?;
     let mut store = state.write_store();
     let current = store
         .get(info, &route.namespace, &route.name)
         .ok_or_else(|| ApiError::not_found(info, &route.name))?
         .clone();
     let current_scale = scale_of(&current);
-    let new_scale = match request.method {
+    let scale_info = ResourceInfo {
+        group: "autoscaling".to_string(),
+        version: "v1".to_string(),
+        kind: "Scale".to_string(),
+        ..info.clone()
+    };
+    let (new_scale, dry_run) = match request.method {
         Method::GET => return Ok(Reply::Json(200, current_scale)),
-        Method::PUT => request.json_body()?,
-        Method::PATCH => apply_patch(request, &current_scale)?,
+        Method::PUT => {
+            request.body()?;
+            let dry_run = write_options(&request.query, Write::Update)?;
+            let body = request.json_body()?;
+            check_type(&store, &body, &Expected::of(&scale_info))?;
+            (body, dry_run)
+        }
+        Method::PATCH => {
+            request.body()?;
+            let dry_run = write_options(&request.query, Write::Patch)?;
+            (apply_patch(request, &scale_info, &current_scale)?, dry_run)
+        }
         _ => return Err(ApiError::method_not_allowed()),
     };
+    // `ValidateScale`.
     let replicas = new_scale
-        .get("spec")
-        .and_then(|s| s.get("replicas"))
+        .pointer("/spec/replicas")
         .and_then(Value::as_i64)
-        .filter(|r| *r >= 0)
-        .ok_or_else(|| {
-            ApiError::invalid(
-                info,
-                &route.name,
-                "spec.replicas: Invalid value: must be >= 0",
-            )
-        })?;
+        .unwrap_or(0);
+    if replicas < 0 {
+        let error = FieldError::invalid(
+            &Path::new("spec").child("replicas"),
+            replicas.to_string(),
+            "must be greater than or equal to 0",
+        );
+        return Err(field::invalid(
+            "autoscaling",
+            "Scale",
+            &route.name,
+            &[error],
+        ));
+    }
     let mut updated = current;
     updated["spec"]["replicas"] = json!(replicas);
-    if let Some(rv) = metadata_str(&new_scale, "resourceVersion") {
-        updated["metadata"]["resourceVersion"] = json!(rv);
+    match metadata_str(&new_scale, "resourceVersion").filter(|rv| !rv.is_empty()) {
+        Some(rv) => updated["metadata"]["resourceVersion"] = json!(rv),
+        None => {
+            if let Some(meta) = updated.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("resourceVersion");
+            }
+        }
     }
-    let stored = store.update(
+    let stored = registry::update(
+        &mut store,
         info,
         &route.namespace,
         &route.name,
         updated,
         UpdateTarget::Main,
         dry_run,
+        false,
     )?;
-    Ok(Reply::Json(200, scale_of(&stored)))
+    Ok(Reply::Json(200, scale_of(&stored.object)))
 }
 
+/// POST `pods/{name}/eviction`: decoded as a create (an Eviction of policy/v1 or v1beta1),
+/// named as the URL, with the request's dry run pushed into its DeleteOptions.
 fn evict(state: &State, request: &ApiRequest, route: &ResourceRoute) -> Outcome {
     if request.method != Method::POST {
         return Err(ApiError::method_not_allowed());
     }
-    let body = request.json_body()?;
-    if let Some(name) = metadata_str(&body, "name")
-        && name != route.name
-    {
-        return Err(ApiError::bad_request(format!(
-            "name in URL does not match name in Eviction object: {} vs {name}",
-            route.name
-        )));
-    }
-    let mut options = match body.get("deleteOptions") {
-        Some(options) if !options.is_null() => DeleteOptions::from_value(options)?,
-        _ => DeleteOptions::from_value(&Value::Null)?,
-    };
-    options.dry_run |= request.query.dry_run()?;
+    request.body()?;
+    let query_dry_run = write_options(&request.query, Write::Create)?;
     let mut store = state.write_store();
-    let pod = store
-        .get(&route.info, &route.namespace, &route.name)
-        .ok_or_else(|| ApiError::not_found(&route.info, &route.name))?
-        .clone();
-    eviction::check(&store, &pod)?;
-    store.delete(
+    let body = request.json_body()?;
+    let body = if body.is_null() { json!({}) } else { body };
+    let expected = Expected {
+        kind: "Eviction",
+        group: "policy",
+        version: "v1",
+        also: &["policy/v1beta1"],
+    };
+    check_type(&store, &body, &expected)?;
+    if let Some(namespace) = metadata_str(&body, "namespace")
+        && !namespace.is_empty()
+        && namespace != route.namespace
+    {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    if metadata_str(&body, "name").unwrap_or_default() != route.name {
+        return Err(ApiError::bad_request(
+            "name in URL does not match name in Eviction object",
+        ));
+    }
+    // `propagateDryRun`.
+    let query_values = request.query.all("dryRun");
+    let mut raw = RawDeleteOptions::from_value(body.get("deleteOptions").unwrap_or(&Value::Null))?;
+    if raw.dry_run.is_empty() {
+        raw.dry_run = query_values;
+    } else if query_dry_run && raw.dry_run != query_values {
+        return Err(ApiError::unknown(
+            500,
+            format!(
+                "Non-matching dry-run options in request and content: {} and {}",
+                go::string_slice_plain(&query_values),
+                go::string_slice_plain(&raw.dry_run)
+            ),
+        ));
+    }
+    let options = raw.validate()?;
+    let status = eviction::evict(
+        &mut store,
         &route.info,
         &route.namespace,
         &route.name,
-        &options.preconditions,
-        options.dry_run,
+        options,
     )?;
-    Ok(Reply::Json(201, success_status(201)))
+    Ok(Reply::Json(201, status))
 }
 
 fn container_names(pod: &Value) -> Vec<String> {
