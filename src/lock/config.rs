@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LockConfig {
     /// The lock `rounds lock` wrote (mount it with the playbooks, e.g.
-    /// /etc/rounds/playbooks/playbooks.lock). In apply mode, playbooks whose digest is not in it
-    /// never act; in dry-run they run with a warning.
+    /// /etc/rounds/playbooks/playbooks.lock). Read and checked by `rounds verify-lock`; the round
+    /// enforces it once the lock guard is registered (apply: refuse, dry-run: warn).
     pub file: PathBuf,
 }
