@@ -46,7 +46,9 @@ if not a.plain:
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and auth_data.login == a.user.encode() \
             and auth_data.password == password
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd then answers 535 itself; with the default (handled=True)
+        # it answers nothing and the client waits for its own timeout.
+        return AuthResult(success=ok, handled=False)
 
     kwargs = dict(tls_context=ctx, require_starttls=True, auth_required=True,
                   auth_require_tls=True, authenticator=authenticator)

@@ -33,6 +33,17 @@ if ! /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null || ! command -v prometheu
     || { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends python3-aiosmtpd prometheus-alertmanager >/dev/null; }
 fi
 
+# A real Pushgateway for rounds' own metrics (Debian's package; the tests start it on a free
+# port with their own persistence file; promtool comes with prometheus above).
+if ! command -v prometheus-pushgateway >/dev/null; then
+  echo "installing prometheus-pushgateway (Debian package) for the metrics tests" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends prometheus-pushgateway >/dev/null 2>&1 \
+    || { apt-get -o DPkg::Lock::Timeout=600 update -qq \
+         && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends prometheus-pushgateway >/dev/null; }
+fi
+command -v promtool >/dev/null || { echo "promtool (Debian's prometheus package) is required for the rule tests" >&2; exit 1; }
+
 # In-cluster mode is tested in a private mount namespace (the service account under /run).
 command -v unshare >/dev/null || { echo "unshare (util-linux) is required for the in-cluster tests" >&2; exit 1; }
 # Endless snapshot inputs are tested under an address-space limit.

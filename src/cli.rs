@@ -35,13 +35,16 @@ pub struct Cli {
 pub enum Command {
     /// Detect and plan; never writes, never notifies.
     Plan(RoundArgs),
-    /// Make a whole round. The executor and notifications are not built yet: today it plans
-    /// like `plan`, and --apply is refused.
+    /// Make a whole round: dry-run by default (every change sent with dryRun=All), --apply to
+    /// make the changes every guard allows.
     Run(RunArgs),
     /// Check playbooks (and runner configs); print every error as file:line:col.
     Validate(ValidateArgs),
     /// Print the JSON Schema of playbooks (or of the runner config).
     Schema(SchemaArgs),
+    /// Check that rounds can run here: config, API, every needed permission (with the RBAC rule
+    /// to add), rounds' namespace, secrets and channels. Exit 0 only when all is well.
+    Doctor(DoctorArgs),
     /// Explain a detector or an action; without a name, list them all.
     Explain(ExplainArgs),
     /// Write playbooks.lock: the sha256 of each playbook and of the runner config.
@@ -88,13 +91,18 @@ pub struct RoundArgs {
     /// Objects per list page against the API.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub page_size: u32,
-    /// Everything the round asks of the API must finish within this (keep it below the Job's
-    /// activeDeadlineSeconds).
-    #[arg(long, default_value = "4m", value_parser = parse_duration)]
-    pub deadline: std::time::Duration,
+    /// The round's deadline: no action starts after it (default: the runner config's
+    /// `job.deadline`, 200s). Notifications, the ledger and the report then get
+    /// `job.flushTimeout` (25s); keep both below the Job's activeDeadlineSeconds.
+    #[arg(long, value_parser = parse_duration)]
+    pub deadline: Option<std::time::Duration>,
     /// Prometheus base URL for detectors with `source: prometheus` (overrides the config).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
+    /// A ledger file for a snapshot round (the JSON of the ledger ConfigMap's ledger.json), so
+    /// cooldowns are checked; read only.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
     /// Only the playbooks with these names (comma-separated or repeated), e.g. for a manual run.
     #[arg(long, value_name = "NAME", env = "ROUNDS_ONLY", value_delimiter = ',')]
     pub only: Vec<String>,
@@ -139,6 +147,18 @@ pub struct RunArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub round: RoundArgs,
+    /// Check what `rounds run --apply` needs (default: the runner config's mode).
+    #[arg(long)]
+    pub apply: bool,
+    /// How long each notification channel may take to accept a connection.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub channel_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

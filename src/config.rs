@@ -1,8 +1,10 @@
 //! The runner configuration (`kind: RunnerConfig`): how rounds runs in this cluster.
 
+use crate::guard::config::GuardSettings;
 use crate::playbook::document::Source;
 use crate::playbook::values::Glob;
 use crate::playbook::{Diagnostic, spec::ApiVersion};
+use crate::round::mode::Mode;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -13,15 +15,25 @@ use std::path::{Path, PathBuf};
 pub struct RunnerConfig {
     pub api_version: ApiVersion,
     pub kind: RunnerConfigKind,
-    /// dryRun (default) plans and reports; apply also makes the changes guards allow.
+    /// `dryRun` (default) sends every change with dryRun=All; `apply` makes the changes every
+    /// guard allows; `plan` sends no change at all.
     #[serde(default)]
-    pub mode: ConfigMode,
+    pub mode: Mode,
+    /// Rounds' own namespace (its ledger, lease and pause ConfigMap). Default: the service
+    /// account's namespace in a pod, else `rounds`.
+    #[serde(default)]
+    #[schemars(extend("format" = "dns-label"))]
+    pub namespace: Option<String>,
     /// Playbook files or directories, used when `--playbooks` is not given.
     #[serde(default)]
     pub playbooks: Vec<PathBuf>,
-    /// Namespaces rounds never changes (globs). Default: kube-system.
+    /// Namespaces rounds never changes (globs); rounds' own namespace is always protected.
+    /// Default: kube-system, kube-public, kube-node-lease.
     #[serde(default = "default_protected")]
     pub protected_namespaces: Vec<Glob>,
+    /// Limits across playbooks.
+    #[serde(default)]
+    pub guards: GuardSettings,
     /// Where mounted Secrets are read from.
     #[serde(default = "default_secrets_dir")]
     pub secrets_dir: PathBuf,
@@ -34,6 +46,12 @@ pub struct RunnerConfig {
     /// Channels, routes and tiers of notifications (`rounds explain slack` and friends).
     #[serde(default)]
     pub notifications: crate::notify::NotifyConfig,
+    /// The round's deadline in its Job, and how late scheduled playbooks may still run.
+    #[serde(default)]
+    pub job: crate::job::config::JobConfig,
+    /// rounds' own metrics (a Pushgateway to push to at the end of every round).
+    #[serde(default)]
+    pub metrics: Option<crate::metrics::config::MetricsConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -51,20 +69,11 @@ pub enum RunnerConfigKind {
     RunnerConfig,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum ConfigMode {
-    #[default]
-    DryRun,
-    Apply,
-}
-
 fn default_protected() -> Vec<Glob> {
-    vec![
-        "kube-system"
-            .parse()
-            .unwrap_or_else(|_| unreachable!("valid glob")),
-    ]
+    ["kube-system", "kube-public", "kube-node-lease"]
+        .iter()
+        .map(|n| n.parse().unwrap_or_else(|_| unreachable!("valid glob")))
+        .collect()
 }
 
 fn default_secrets_dir() -> PathBuf {
@@ -76,13 +85,17 @@ impl Default for RunnerConfig {
         Self {
             api_version: ApiVersion::V1alpha1,
             kind: RunnerConfigKind::RunnerConfig,
-            mode: ConfigMode::DryRun,
+            mode: Mode::DryRun,
+            namespace: None,
             playbooks: Vec::new(),
             protected_namespaces: default_protected(),
+            guards: GuardSettings::default(),
             secrets_dir: default_secrets_dir(),
             prometheus: None,
             lock: None,
             notifications: Default::default(),
+            job: Default::default(),
+            metrics: None,
         }
     }
 }
@@ -121,7 +134,12 @@ pub fn check_document(
     };
     let result = check_unmasked(source, doc, place);
     // Values under notifications.channels may be secrets written inline: never print them.
-    result.map_err(|ds| ds.into_iter().map(crate::notify::config::mask).collect())
+    result.map_err(|ds| {
+        ds.into_iter()
+            .map(crate::notify::config::mask)
+            .map(crate::metrics::config::mask)
+            .collect()
+    })
 }
 
 fn check_unmasked(
@@ -137,6 +155,7 @@ fn check_unmasked(
         Ok(config) => {
             let mut problems = refused;
             problems.extend(config.notifications.problems().into_iter().map(&place));
+            problems.extend(config.metrics.iter().flat_map(|m| m.problems()).map(&place));
             if problems.is_empty() {
                 Ok(config)
             } else {
@@ -152,4 +171,12 @@ fn check_unmasked(
             Err(all)
         }
     }
+}
+
+/// A runner config found among the files given to `rounds validate`.
+pub type LoadedConfig = crate::playbook::LoadedConfig<RunnerConfig>;
+
+/// Playbooks and runner configs among `paths`, each checked, for `rounds validate`.
+pub fn load_with_playbooks(paths: &[PathBuf]) -> crate::playbook::Loading<RunnerConfig> {
+    crate::playbook::load_all(paths, &[("RunnerConfig", &check_document)])
 }

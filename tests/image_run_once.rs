@@ -168,9 +168,24 @@ async fn a_manual_run_follows_the_round_and_returns_its_exit_code() {
         .filter(|r| r.user.as_deref() == Some("system:serviceaccount:rounds:rounds"))
         .collect();
     assert!(!rounds_requests.is_empty());
+    // rounds' own state that does not exist before its first round (404) and the dry runs of
+    // the changes the observe overlay's read-only RBAC refuses (403, reported as skipped by the
+    // `forbidden` guard) are expected answers; nothing else may be refused.
     for r in &rounds_requests {
-        assert!(r.status < 400, "refused: {r:?}");
+        let own_state_missing = r.status == 404
+            && (r.path.starts_with("/api/v1/namespaces/rounds/configmaps/")
+                || r.path
+                    .starts_with("/apis/coordination.k8s.io/v1/namespaces/rounds/leases/"));
+        let refused_dry_run = r.status == 403 && r.query.contains("dryRun=All");
+        assert!(
+            r.status < 400 || own_state_missing || refused_dry_run,
+            "refused: {r:?}"
+        );
     }
+    assert!(
+        rounds_requests.iter().any(|r| r.status < 300),
+        "the round read the cluster: {rounds_requests:?}"
+    );
 
     // A round with invalid input fails its Job at once (podFailurePolicy): one pod, exit 1.
     let out = cluster

@@ -527,7 +527,11 @@ fn objects_without_name_or_namespace_are_reported_and_never_planned() {
     std::fs::create_dir(&playbooks).expect("mkdir");
     for (name, detect, action) in [
         ("delete-evicted", "evicted: {}", "deleteFailedPods: {}"),
-        ("delete-looping", "crashLoopBackOff: {}", "deletePod: {}"),
+        (
+            "delete-looping",
+            "crashLoopBackOff: {}",
+            "deletePod: {ignoreDisruptionBudgets: true}",
+        ),
         ("evict-looping", "crashLoopBackOff: {}", "evictPod: {}"),
         ("cordon", "diskPressure: {}", "cordonNode: {}"),
     ] {

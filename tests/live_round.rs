@@ -111,6 +111,25 @@ fn without_logs(report: &Value) -> Value {
     findings
 }
 
+/// The plans without what only differs by source: the server assigns its own
+/// resourceVersions when it is seeded, and a live round reads the ledger and the pause switch
+/// that a snapshot round does not have (so their guards' verdicts say "unchecked" there).
+fn comparable_actions(report: &Value) -> Value {
+    let mut actions = report["actions"].clone();
+    for a in actions.as_array_mut().into_iter().flatten() {
+        if let Some(a) = a.as_object_mut() {
+            a.remove("verdicts");
+        }
+        if let Some(meta) = a
+            .pointer_mut("/patch/body/metadata")
+            .and_then(Value::as_object_mut)
+        {
+            meta.remove("resourceVersion");
+        }
+    }
+    actions
+}
+
 fn assert_same_round(live: &Value) {
     let snapshot = snapshot_report();
     // Compared as text so a difference prints as two readable documents.
@@ -121,10 +140,11 @@ fn assert_same_round(live: &Value) {
         "findings differ from the snapshot's"
     );
     assert_eq!(
-        live["actions"], snapshot["actions"],
+        text(&comparable_actions(live)),
+        text(&comparable_actions(&snapshot)),
         "plans differ from the snapshot's"
     );
-    assert_eq!(live["findings"].as_array().map(Vec::len), Some(10));
+    assert_eq!(live["findings"].as_array().map(Vec::len), Some(14));
 }
 
 fn list_requests(server: &TestApiServer, path: &str) -> Vec<String> {
@@ -155,8 +175,11 @@ async fn kubeconfig_mode_finds_what_the_snapshot_finds() {
             Some("system:serviceaccount:rounds:rounds"),
             "{r:?}"
         );
+        // The ledger and the pause switch do not exist yet: a missing one is empty or off.
+        let rounds_own = r.path == "/api/v1/namespaces/rounds/configmaps/rounds-ledger"
+            || r.path == "/api/v1/namespaces/rounds/configmaps/rounds-control";
         assert!(
-            r.status < 400 || r.path.ends_with("/stats/summary"),
+            r.status < 400 || r.path.ends_with("/stats/summary") || (rounds_own && r.status == 404),
             "{r:?}"
         );
     }
@@ -494,9 +517,17 @@ async fn requests_are_kinds_times_pages_plus_findings() {
     );
     let findings = report["findings"].as_array().map_or(0, Vec::len);
     let nodes = big.objects("", "nodes").len();
+    let namespaces: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["target"]["namespace"].as_str())
+        .collect();
+    // Besides: each finding's namespace once (its opt-out annotations), the ledger and the
+    // pause switch.
     assert!(
-        big_gets <= nodes + 3 * findings,
-        "{big_gets} GETs for {findings} findings on {nodes} nodes: summaries, owner chains and claims only"
+        big_gets <= nodes + 3 * findings + namespaces.len() + 2,
+        "{big_gets} GETs for {findings} findings on {nodes} nodes: summaries, owner chains, claims, namespaces, the ledger and the pause switch only"
     );
 }
 

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-const OVERLAYS: &[&str] = &["overlays/observe", "overlays/remediate"];
+const OVERLAYS: &[&str] = &["overlays/observe", "overlays/remediate", "overlays/shards"];
 
 /// Deserializes into the k8s-openapi type and back: a field the type does not know (a typo, a
 /// field of another version) is dropped on the way, so the round trip differs.
@@ -249,18 +249,36 @@ fn the_cronjob_cannot_pile_up_rounds() {
             active < interval,
             "{k}: activeDeadlineSeconds {active} is not shorter than the schedule interval {interval}s"
         );
-        // The round's own deadline plus the grace period for SIGTERM fit in the Job's.
+        // The round's own deadline and its flush fit in the Job's; the flush after SIGTERM
+        // fits in the grace period.
         let args = pod.containers[0].args.clone().unwrap_or_default();
-        let deadline: rounds::playbook::values::Duration = arg_after(&args, "--deadline")
-            .expect("a --deadline argument")
-            .parse()
-            .expect("a duration");
+        let config = config_of(&objects);
+        let secs = |v: &Value| -> i64 {
+            let d: rounds::playbook::values::Duration =
+                v.as_str().expect("a duration").parse().expect("a duration");
+            d.0.as_secs() as i64
+        };
+        assert!(
+            arg_after(&args, "--deadline").is_none(),
+            "{k}: the runner config sets the deadline"
+        );
+        let deadline = secs(&config["job"]["deadline"]);
+        let flush = secs(&config["job"]["flushTimeout"]);
         let grace = pod
             .termination_grace_period_seconds
             .expect("a grace period");
         assert!(
-            deadline.0.as_secs() as i64 + grace <= active,
-            "{k}: --deadline {deadline} + grace {grace}s > activeDeadlineSeconds {active}"
+            deadline + flush < active,
+            "{k}: job.deadline {deadline}s + flushTimeout {flush}s >= activeDeadlineSeconds {active}"
+        );
+        assert!(
+            flush < grace,
+            "{k}: flushTimeout {flush}s >= grace {grace}s"
+        );
+        // Scheduled playbooks get more than one CronJob round to run for a fire.
+        assert!(
+            secs(&config["job"]["startingDeadline"]) >= 2 * interval,
+            "{k}"
         );
         assert!(job.backoff_limit.is_some(), "{k}: backoffLimit");
         assert!(job.ttl_seconds_after_finished.is_some(), "{k}: ttl");
@@ -561,4 +579,40 @@ fn the_example_config_names_exactly_the_example_secrets_keys() {
     let mut base = config_of(&render("overlays/observe"));
     base["notifications"] = config["notifications"].clone();
     assert_eq!(base, config);
+}
+
+#[test]
+fn the_shards_overlay_is_an_indexed_job_whose_pods_know_the_count() {
+    let objects = render("overlays/shards");
+    let cj = cronjob(&objects);
+    let job = cj.spec.job_template.spec.clone().expect("job spec");
+    assert_eq!(job.completion_mode.as_deref(), Some("Indexed"));
+    let completions = job.completions.expect("completions");
+    assert!(completions > 1);
+    assert_eq!(
+        job.parallelism,
+        Some(completions),
+        "every shard runs at once"
+    );
+    let pod = pod_spec(&cj);
+    let env = pod.containers[0].env.clone().unwrap_or_default();
+    let count = env
+        .iter()
+        .find(|e| e.name == rounds::shard::COUNT_ENV)
+        .and_then(|e| e.value.clone())
+        .expect("ROUNDS_SHARDS");
+    assert_eq!(count, completions.to_string());
+    // Each index is a valid shard of that count, as the binary reads it.
+    for index in 0..completions {
+        let shard = rounds::shard::Shard::from_values(Some(&count), Some(&index.to_string()))
+            .expect("a valid shard");
+        assert_eq!(
+            (shard.index, shard.count),
+            (index as u32, completions as u32)
+        );
+    }
+    // The rest is the observe overlay.
+    let observe = render("overlays/observe");
+    assert_eq!(config_of(&objects), config_of(&observe));
+    assert_eq!(grants(&objects), grants(&observe));
 }

@@ -97,8 +97,9 @@ fn no_change_no_difference() {
     let d = json(r.path());
     assert_eq!(d["kind"], "PlanDiff");
     assert_eq!(d["playbooks"], serde_json::json!([]));
-    assert_eq!(d["actions"]["unchanged"], 9);
-    assert_eq!(d["findings"]["unchanged"], 10);
+    // Skipped actions count: the guards' verdicts are part of the plan.
+    assert_eq!(d["actions"]["unchanged"], 12);
+    assert_eq!(d["findings"]["unchanged"], 14);
     for which in ["added", "removed", "changed"] {
         assert_eq!(actions(&d, which), none(), "{which}");
         assert_eq!(findings(&d, which), none(), "{which}");
@@ -115,13 +116,20 @@ fn a_narrower_scope_removes_what_it_no_longer_sees() {
         "excludeNamespaces: [\"kube-*\", \"rounds\", payments]",
     );
     let d = json(r.path());
+    // fraud-check opted out: its restart was skipped, and now it is not planned at all.
     assert_eq!(
         actions(&d, "removed"),
-        ["crashloop-restart rolloutRestart Deployment payments/checkout"]
+        [
+            "crashloop-restart rolloutRestart Deployment payments/checkout",
+            "crashloop-restart rolloutRestart Deployment payments/fraud-check"
+        ]
     );
     assert_eq!(
         findings(&d, "removed"),
-        ["crashloop-restart Pod payments/checkout-84d7c9f6b-r2d2x container=checkout"]
+        [
+            "crashloop-restart Pod payments/checkout-84d7c9f6b-r2d2x container=checkout",
+            "crashloop-restart Pod payments/fraud-check-5f4d8c6b7-w9x2z container=fraud-check"
+        ]
     );
     assert_eq!(actions(&d, "added"), none());
     assert_eq!(actions(&d, "changed"), none());
@@ -156,7 +164,7 @@ fn a_new_action_is_added_with_its_request() {
         r.path(),
         "image-pull-notify.yaml",
         "    - notifyOnly: {}\n",
-        "    - notifyOnly: {}\n    - deletePod: {}\n  guards:\n    maxActionsPerRound: 1\n",
+        "    - notifyOnly: {}\n    - deletePod: { ignoreDisruptionBudgets: true }\n  guards:\n    maxActionsPerRound: 1\n",
     );
     let d = json(r.path());
     assert_eq!(
@@ -164,7 +172,11 @@ fn a_new_action_is_added_with_its_request() {
         ["image-pull-notify deletePod Pod payments/ledger-6c9b8d5f4-k8s9w"]
     );
     let added = &d["actions"]["added"][0];
-    assert_eq!(added["verdict"], "planned");
+    // The guards decide in the plan too: the reviewer sees that it would not act today.
+    assert_eq!(
+        added["verdict"],
+        "skipped (blastRadius: it would take the last ready replica of Deployment payments/ledger (1 ready, 0 already taken this round))"
+    );
     assert_eq!(
         added["request"],
         "DELETE /api/v1/namespaces/payments/pods/ledger-6c9b8d5f4-k8s9w"
@@ -184,14 +196,49 @@ fn a_removed_playbook_takes_its_findings_and_actions() {
     let d = json(r.path());
     assert_eq!(d["playbooks"][0]["name"], "evicted-cleanup");
     assert_eq!(d["playbooks"][0]["change"], "removed");
+    // Both evicted pods: rounds' own (skipped, protected namespace) is gone from the plan too.
     assert_eq!(
         actions(&d, "removed"),
-        ["evicted-cleanup deleteFailedPods Pod batch/report-worker-9f7c6b5d8-e1v1c"]
+        [
+            "evicted-cleanup deleteFailedPods Pod batch/report-worker-9f7c6b5d8-e1v1c",
+            "evicted-cleanup deleteFailedPods Pod rounds/rounds-29398740-7kq2d"
+        ]
     );
     assert_eq!(
         findings(&d, "removed"),
-        ["evicted-cleanup Pod batch/report-worker-9f7c6b5d8-e1v1c"]
+        [
+            "evicted-cleanup Pod batch/report-worker-9f7c6b5d8-e1v1c",
+            "evicted-cleanup Pod rounds/rounds-29398740-7kq2d"
+        ]
     );
+}
+
+#[test]
+fn a_guard_change_changes_the_verdict() {
+    let r = repo();
+    // A window that is closed at NOW (10:00 UTC): the raise that was planned is skipped.
+    edit(
+        r.path(),
+        "oom-raise-memory.yaml",
+        "  guards:\n",
+        "  guards:\n    windows: [{ schedule: \"0 3 * * *\", duration: 1h }]\n",
+    );
+    let d = json(r.path());
+    assert_eq!(
+        actions(&d, "changed"),
+        ["oom-raise-memory raiseMemoryLimit Deployment shop/api"]
+    );
+    let c = &d["actions"]["changed"][0];
+    assert_eq!(c["fields"], serde_json::json!(["verdict"]));
+    assert_eq!(c["base"]["verdict"], "planned");
+    let head = c["head"]["verdict"].as_str().unwrap_or("");
+    assert!(head.starts_with("skipped (window: "), "{head}");
+    for which in ["added", "removed"] {
+        assert_eq!(actions(&d, which), none(), "{which}");
+    }
+    for which in ["added", "removed", "changed"] {
+        assert_eq!(findings(&d, which), none(), "{which}");
+    }
 }
 
 #[test]
@@ -222,10 +269,24 @@ fn a_lower_cap_changes_the_patch() {
     let r = repo();
     edit(r.path(), "oom-raise-memory.yaml", "max: 4Gi", "max: 300Mi");
     let d = json(r.path());
+    // cart (512Mi, skipped by gitOps with a suggested patch) is now at the cap: no patch.
     assert_eq!(
         actions(&d, "changed"),
-        ["oom-raise-memory raiseMemoryLimit Deployment shop/api"]
+        [
+            "oom-raise-memory raiseMemoryLimit Deployment shop/api",
+            "oom-raise-memory raiseMemoryLimit Deployment shop/cart"
+        ]
     );
+    let cart = &d["actions"]["changed"][1];
+    assert_eq!(
+        cart["fields"],
+        serde_json::json!(["verdict", "patch", "summary"])
+    );
+    assert_eq!(
+        cart["head"]["verdict"],
+        "skipped (cap: the memory limit 512Mi is already at or above the cap 300Mi)"
+    );
+    assert!(cart["head"].get("request").is_none(), "{cart}");
     let c = &d["actions"]["changed"][0];
     assert_eq!(c["fields"], serde_json::json!(["patch", "summary"]));
     let memory = |side: &str| {
@@ -257,7 +318,7 @@ fn everything() -> tempfile::TempDir {
         p,
         "image-pull-notify.yaml",
         "    - notifyOnly: {}\n",
-        "    - notifyOnly: {}\n    - deletePod: {}\n  guards:\n    maxActionsPerRound: 1\n",
+        "    - notifyOnly: {}\n    - deletePod: { ignoreDisruptionBudgets: true }\n  guards:\n    maxActionsPerRound: 1\n",
     );
     edit(p, "oom-raise-memory.yaml", "max: 4Gi", "max: 300Mi");
     std::fs::remove_file(p.join("head/evicted-cleanup.yaml")).expect("rm");
@@ -308,7 +369,10 @@ fn markdown_stays_within_the_github_comment_limit_and_says_what_was_cut() {
             "apiVersion: rounds.dev/v1alpha1\nkind: Playbook\nmetadata: {{name: crash}}\nspec:\n  detect: {{crashLoopBackOff: {{}}}}\n  remediate: [{remediate}]\n  guards: {{maxActionsPerRound: 1000}}\n"
         )
     };
-    for (side, remediate) in [("base", "notifyOnly: {}"), ("head", "deletePod: {}")] {
+    for (side, remediate) in [
+        ("base", "notifyOnly: {}"),
+        ("head", "deletePod: { ignoreDisruptionBudgets: true }"),
+    ] {
         std::fs::create_dir_all(dir.path().join(side)).expect("mkdir");
         std::fs::write(
             dir.path().join(side).join("crash.yaml"),
@@ -348,6 +412,20 @@ fn markdown_stays_within_the_github_comment_limit_and_says_what_was_cut() {
             && note.ends_with("`rounds diff --output json` gives the whole diff._"),
         "{note}"
     );
+}
+
+/// Removes `metadata.resourceVersion` from every request body in a diff.
+fn strip_resource_versions(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::Object(meta)) = map.get_mut("metadata") {
+                meta.remove("resourceVersion");
+            }
+            map.values_mut().for_each(strip_resource_versions);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_resource_versions),
+        _ => {}
+    }
 }
 
 /// Against the API server: the same diff as on the snapshot the server was seeded from, with
@@ -397,6 +475,8 @@ async fn a_live_cluster_is_read_once_for_both_plans() {
     for d in [&mut live, &mut snap] {
         d["source"] = Value::Null;
         d["notes"] = Value::Null;
+        // The server counts its own resourceVersions; patches carry what was read.
+        strip_resource_versions(d);
     }
     assert_eq!(live, snap, "the live diff differs from the snapshot's");
     let records = server.requests().records();

@@ -427,6 +427,7 @@ mod workflow {
         let path = head.join("playbooks/oom-raise-memory.yaml");
         let text = std::fs::read_to_string(&path).expect("read");
         std::fs::write(&path, text.replace("max: 4Gi", "max: 300Mi")).expect("write");
+        // Two actions change: the api raise gets a lower limit, the cart (already 512Mi) none.
     }
 
     #[test]
@@ -465,7 +466,7 @@ mod workflow {
         let comment = ran.comment.expect("a comment was posted");
         assert!(
             comment
-                .starts_with("### rounds plan diff\n\n**actions: 0 added, 0 removed, 1 changed;"),
+                .starts_with("### rounds plan diff\n\n**actions: 0 added, 0 removed, 2 changed;"),
             "{comment}"
         );
         assert!(
@@ -523,6 +524,6 @@ mod workflow {
             "{}",
             ran.stdout
         );
-        assert!(ran.comment.is_some_and(|c| c.contains("1 changed")));
+        assert!(ran.comment.is_some_and(|c| c.contains("2 changed")));
     }
 }

@@ -53,7 +53,7 @@ fn findings_of<'a>(r: &'a Value, playbook: &str) -> Vec<&'a Value> {
 fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     let r = demo_report();
     assert_eq!(r["kind"], "RoundReport");
-    assert_eq!(r["mode"], "dry-run");
+    assert_eq!(r["mode"], "plan");
     assert_eq!(r["now"], "2026-11-22T10:00:00Z");
     assert_eq!(r["playbooks"].as_array().map(Vec::len), Some(12));
     for p in r["playbooks"].as_array().expect("playbooks") {
@@ -64,9 +64,14 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
         );
     }
 
-    // Two pods of Deployment shop/api were OOMKilled within 6h: minCount 2 is met.
-    let oom = findings_of(&r, "oom-raise-memory");
+    // Two pods of Deployment shop/api were OOMKilled within 6h: minCount 2 is met. (Two of
+    // shop/cart too; see the guarded skips below.)
+    let oom: Vec<&Value> = findings_of(&r, "oom-raise-memory")
+        .into_iter()
+        .filter(|f| f["owner"]["name"] == "api")
+        .collect();
     assert_eq!(oom.len(), 2);
+    assert_eq!(findings_of(&r, "oom-raise-memory").len(), 4);
     for f in &oom {
         assert_eq!(f["detector"], "oomKilled");
         assert_eq!(f["severity"], "warning");
@@ -89,7 +94,7 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     let actions = r["actions"].as_array().expect("actions");
     let raise: Vec<&Value> = actions
         .iter()
-        .filter(|a| a["action"] == "raiseMemoryLimit")
+        .filter(|a| a["action"] == "raiseMemoryLimit" && a["target"]["name"] == "api")
         .collect();
     assert_eq!(
         raise.len(),
@@ -100,7 +105,8 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
     assert_eq!(a["status"], "planned");
     assert_eq!(
         a["target"],
-        serde_json::json!({"kind": "Deployment", "namespace": "shop", "name": "api"})
+        serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop",
+            "name": "api", "uid": "7e2638d2-ad9b-4837-2c46-aa5a179f3b4c"})
     );
     assert_eq!(a["findings"].as_array().map(Vec::len), Some(2));
     assert_eq!(a["patch"]["method"], "PATCH");
@@ -113,15 +119,34 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
         "application/strategic-merge-patch+json"
     );
     assert_eq!(
-        a["patch"]["body"],
-        serde_json::json!({"spec": {"template": {"spec": {"containers": [
+        a["patch"]["body"]["spec"],
+        serde_json::json!({"template": {"spec": {"containers": [
             {"name": "api", "resources": {"limits": {"memory": "384Mi"}}}
-        ]}}}})
+        ]}}})
     );
+    // Against the version read, so a Deployment changed since is re-read first; and rounds'
+    // audit annotation goes in the same write.
+    let meta = &a["patch"]["body"]["metadata"];
+    assert!(meta["resourceVersion"].is_string(), "{meta}");
+    let stamp: Value = serde_json::from_str(
+        meta["annotations"]["rounds.dev/last-remediation"]
+            .as_str()
+            .expect("stamp"),
+    )
+    .expect("stamp is JSON");
+    assert_eq!(
+        stamp,
+        serde_json::json!({"time": "2026-11-22T10:00:00Z", "runId": r["runId"],
+            "playbook": "oom-raise-memory", "action": "raiseMemoryLimit"})
+    );
+    // Plan rounds hold every write back with the mode guard, and say what the others said.
+    assert_eq!(a["verdicts"][0]["guard"], "mode");
+    assert_eq!(a["verdicts"][0]["verdict"], "skip");
 
-    // Crash loop in payments, not the one in kube-system (out of scope).
+    // Crash loops in payments (checkout; fraud-check opted out below), not the one in
+    // kube-system (out of scope).
     let crash = findings_of(&r, "crashloop-restart");
-    assert_eq!(crash.len(), 1);
+    assert_eq!(crash.len(), 2);
     assert_eq!(crash[0]["target"]["name"], "checkout-84d7c9f6b-r2d2x");
     assert_eq!(crash[0]["evidence"]["restartCount"], 7);
     // The pod's recent Events from the snapshot, newest first.
@@ -151,8 +176,8 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
         .find(|a| a["action"] == "cordonNode")
         .expect("cordon planned");
     assert_eq!(
-        cordon["patch"]["body"],
-        serde_json::json!({"spec": {"unschedulable": true}})
+        cordon["patch"]["body"]["spec"],
+        serde_json::json!({"unschedulable": true})
     );
 
     // Nearly full claim, expandable class: 20Gi -> 30Gi. The half-full archive claim is quiet.
@@ -190,8 +215,59 @@ fn the_demo_round_reports_each_problem_once_with_its_owner_and_plan() {
         root[0]["message"],
         "root filesystem is 97% full (97.0 GiB of 100.0 GiB)"
     );
-    assert_eq!(r["summary"]["findings"], 10);
+    // What the guards hold back, each with its guard and reason: a GitOps-managed Deployment
+    // (the patch stays as the change to make in Git), a Deployment whose owners opted out, and
+    // an evicted pod in rounds' own namespace.
+    let skipped: Vec<(&str, &str, &str)> = actions
+        .iter()
+        .filter(|a| a["status"] == "skipped")
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap_or_default(),
+                a["target"]["name"].as_str().unwrap_or_default(),
+                a["guard"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("rolloutRestart", "fraud-check", "optOut"),
+            (
+                "deleteFailedPods",
+                "rounds-29398740-7kq2d",
+                "protectedNamespace"
+            ),
+            ("raiseMemoryLimit", "cart", "gitOps"),
+        ]
+    );
+    let cart = actions
+        .iter()
+        .find(|a| a["target"]["name"] == "cart")
+        .expect("cart");
+    assert!(
+        cart["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Deployment shop/cart is managed by Argo CD")),
+        "{cart:#}"
+    );
+    assert_eq!(
+        cart["patch"]["body"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"],
+        "768Mi"
+    );
+    // A snapshot round has no ledger and no pause switch: those guards say they did not check.
+    let verdicts = &raise[0]["verdicts"];
+    let unchecked: Vec<&str> = verdicts
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .filter(|v| v["verdict"] == "unchecked")
+        .filter_map(|v| v["guard"].as_str())
+        .collect();
+    assert_eq!(unchecked, ["pause", "cooldown"], "{verdicts:#}");
+    assert_eq!(r["summary"]["findings"], 14);
     assert_eq!(r["summary"]["planned"], 9);
+    assert_eq!(r["summary"]["skipped"], 3);
     assert_eq!(
         r["notes"],
         serde_json::json!(["ignored 1 object(s) of kind Service (v1): rounds does not read them"])
@@ -248,7 +324,7 @@ fn text_output_groups_by_playbook_and_ends_with_a_summary() {
     assert_eq!(
         text.lines().last(),
         Some(
-            "12 playbook(s), 12 due; 52 object(s) read; 10 finding(s); actions: 9 planned, 0 applied, 0 skipped, 0 failed."
+            "12 playbook(s), 12 due; 62 object(s) read; 14 finding(s); actions: 9 planned, 0 applied, 3 skipped, 0 failed."
         )
     );
 }
@@ -331,7 +407,7 @@ fn exit_codes_follow_the_contract() {
 }
 
 #[test]
-fn apply_is_refused_until_the_executor_exists() {
+fn an_apply_round_that_cannot_reach_the_api_reports_nothing() {
     let out = rounds(&[
         "run",
         "--apply",
@@ -340,7 +416,77 @@ fn apply_is_refused_until_the_executor_exists() {
         "--playbooks",
         "playbooks",
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("this build cannot apply changes yet"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kubeconfig /nonexistent"));
     assert!(out.stdout.is_empty(), "no report claims an apply");
+}
+
+#[test]
+fn a_snapshot_round_checks_cooldowns_against_a_ledger_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger.json");
+    std::fs::write(
+        &ledger,
+        serde_json::json!({"version": 1, "cooldowns": {
+            "raiseMemoryLimit:Deployment.apps/shop/api": {
+                "action": "raiseMemoryLimit", "playbook": "oom-raise-memory",
+                "runId": "20261122T090000Z-0000abcd", "appliedAt": "2026-11-22T09:00:00Z",
+                "target": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "api"}}}})
+        .to_string(),
+    )
+    .expect("ledger file");
+    let out = rounds(&[
+        "plan",
+        "--snapshot",
+        "tests/fixtures/demo-cluster",
+        "--playbooks",
+        "playbooks",
+        "--now",
+        "2026-11-22T10:00:00Z",
+        "--output",
+        "json",
+        "--ledger",
+        ledger.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("report");
+    let raise = r["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|a| a["action"] == "raiseMemoryLimit" && a["target"]["name"] == "api")
+        .expect("raise");
+    assert_eq!(raise["status"], "skipped");
+    assert_eq!(raise["guard"], "cooldown");
+    assert!(
+        raise["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("by run 20261122T090000Z-0000abcd")
+                && s.contains("until 2026-11-23T09:00:00Z")),
+        "{raise:#}"
+    );
+    // Without the file the cooldown is not checked, and the plan says so.
+    let plain = demo_report();
+    let raise = plain["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|a| a["action"] == "raiseMemoryLimit" && a["target"]["name"] == "api")
+        .expect("raise");
+    let cooldown = raise["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| v["guard"] == "cooldown")
+        .expect("cooldown verdict");
+    assert_eq!(cooldown["verdict"], "unchecked");
+    assert!(
+        cooldown["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("a snapshot round has no ledger"))
+    );
 }

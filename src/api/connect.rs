@@ -14,6 +14,8 @@ pub struct ConnectOptions {
     pub burst: u32,
     /// Everything the round asks of the API must be done within this.
     pub deadline: Duration,
+    /// How long writes may go on after the deadline (the flush of a stopped round).
+    pub flush: Duration,
 }
 
 impl Default for ConnectOptions {
@@ -24,6 +26,7 @@ impl Default for ConnectOptions {
             qps: 20,
             burst: 40,
             deadline: Duration::from_secs(240),
+            flush: Duration::ZERO,
         }
     }
 }
@@ -67,5 +70,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Api, ApiError> {
     config.read_timeout = Some(Duration::from_secs(60));
     let url = config.cluster_url.to_string();
     let client = kube::Client::try_from(config).map_err(|e| ApiError::Config(e.to_string()))?;
-    Ok(Api::new(client, url, opts.qps, opts.burst, opts.deadline))
+    let mut api = Api::new(client, url, opts.qps, opts.burst, opts.deadline).with_flush(opts.flush);
+    api.set_in_cluster(in_cluster);
+    Ok(api)
 }

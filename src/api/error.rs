@@ -40,6 +40,10 @@ pub enum ApiError {
         /// The server's token to go on from where the list stopped, if it gave one.
         continue_token: Option<String>,
     },
+    /// An eviction the PodDisruptionBudget does not allow now (429 with a DisruptionBudget
+    /// cause): a decision of the server, not a failure.
+    #[error("{what}: {message}")]
+    DisruptionBudget { what: String, message: String },
     #[error("{what} failed with {code} {reason}: {message}")]
     Status {
         what: String,
@@ -64,4 +68,30 @@ impl ApiError {
             _ => false,
         }
     }
+}
+
+/// Whether a Status body is the Eviction API's "the budget does not allow it" answer.
+pub fn is_disruption_budget(status: &serde_json::Value) -> bool {
+    causes(status).any(|c| c["reason"] == "DisruptionBudget")
+        || status["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("disruption budget"))
+}
+
+/// The budget's own words ("The disruption budget web needs 2 healthy pods and has 2
+/// currently"), else the Status message.
+pub fn budget_message(status: &serde_json::Value) -> Option<String> {
+    causes(status)
+        .find(|c| c["reason"] == "DisruptionBudget")
+        .and_then(|c| c["message"].as_str())
+        .or_else(|| status["message"].as_str())
+        .map(str::to_owned)
+}
+
+fn causes(status: &serde_json::Value) -> impl Iterator<Item = &serde_json::Value> {
+    status
+        .pointer("/details/causes")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
 }

@@ -3,9 +3,13 @@
 
 pub mod connect;
 pub mod error;
+pub mod request;
+pub mod resource;
 
 pub use connect::ConnectOptions;
 pub use error::ApiError;
+pub use request::Request as WriteRequest;
+pub use resource::{ObjectRef, Resource};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::{Method, Request, StatusCode};
@@ -41,13 +45,33 @@ pub struct Made {
     pub status: Option<u16>,
 }
 
+/// An answer to a write: its status and body.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Response {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_default()
+    }
+}
+
 pub struct Api {
     client: kube::Client,
+    /// The namespace of the kubeconfig context, or of the service account in a pod.
+    default_namespace: String,
+    in_cluster: bool,
     url: String,
     limiter: DefaultDirectRateLimiter,
     started: Instant,
     deadline: Duration,
+    /// Writes may go on this long after the deadline: the action in flight, and the flush of
+    /// the ledger and the Lease once the round stopped acting. Reads end at the deadline.
+    flush: Duration,
     log: Mutex<Vec<Made>>,
+    retries: std::sync::atomic::AtomicU64,
 }
 
 /// Which failures a request retries.
@@ -57,6 +81,9 @@ enum Retry {
     UntilDeadline,
     /// Throttling and cut connections only.
     OnlyThrottling,
+    /// Throttling only: a write whose connection was cut may have been applied, so it is not
+    /// sent again blindly (the caller reads the target and decides).
+    Never,
 }
 
 impl Retry {
@@ -64,6 +91,7 @@ impl Retry {
         match self {
             Self::UntilDeadline => true,
             Self::OnlyThrottling => !matches!(e, ApiError::Status { code, .. } if *code != 429),
+            Self::Never => matches!(e, ApiError::Status { code: 429, .. }),
         }
     }
 }
@@ -89,15 +117,34 @@ impl Api {
         burst: u32,
         deadline: Duration,
     ) -> Self {
+        let default_namespace = client.default_namespace().to_owned();
         let qps = NonZeroU32::new(qps.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
         Self {
             client,
+            default_namespace,
+            in_cluster: false,
             url,
             limiter: RateLimiter::direct(Quota::per_second(qps).allow_burst(burst)),
             started: Instant::now(),
             deadline,
+            flush: Duration::ZERO,
             log: Mutex::new(Vec::new()),
+            retries: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Lets writes go on for `flush` after the deadline (see the field).
+    pub fn with_flush(mut self, flush: Duration) -> Self {
+        self.flush = flush;
+        self
+    }
+
+    /// How long requests of this kind may take from the start: writes get the flush too.
+    fn budget(&self, retry: Retry) -> Duration {
+        match retry {
+            Retry::Never => self.deadline + self.flush,
+            Retry::UntilDeadline | Retry::OnlyThrottling => self.deadline,
         }
     }
 
@@ -105,9 +152,28 @@ impl Api {
         &self.url
     }
 
+    /// The namespace rounds runs in when it runs in a pod (its service account's).
+    pub fn pod_namespace(&self) -> Option<&str> {
+        self.in_cluster.then_some(self.default_namespace.as_str())
+    }
+
+    pub(crate) fn set_in_cluster(&mut self, in_cluster: bool) {
+        self.in_cluster = in_cluster;
+    }
+
+    /// Time left before the round deadline.
+    pub fn time_left(&self) -> Duration {
+        self.remaining()
+    }
+
     /// Every request made so far.
     pub fn requests(&self) -> Vec<Made> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// How many requests were retried (for rounds' metrics).
+    pub fn retries(&self) -> u64 {
+        self.retries.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn remaining(&self) -> Duration {
@@ -145,46 +211,85 @@ impl Api {
         self.get_with(path, op, Retry::UntilDeadline).await
     }
 
-    /// A GET, rate-limited and retried as `retry` says, within the round deadline. (Rounds only
-    /// reads so far; writes come with the executor.)
+    /// A GET, rate-limited and retried as `retry` says, within the round deadline.
     async fn get_with(
         &self,
         path: &str,
         op: Operation<'_>,
         retry: Retry,
     ) -> Result<String, ApiError> {
-        let method = Method::GET;
+        self.exchange(Method::GET, path, None, None, op, retry)
+            .await
+            .map(|r| r.body)
+    }
+
+    /// Sends a write (or a dry run of one). Only throttling is retried: a write whose answer
+    /// was lost may have been applied.
+    pub async fn send(&self, req: &WriteRequest) -> Result<Response, ApiError> {
+        let resource = req.rbac_resource();
+        let op = Operation::new(req.verb().rbac(), &resource, req.target().namespace());
+        let body = req.body().map(|b| b.to_string().into_bytes());
+        self.exchange(
+            req.method().clone(),
+            req.path(),
+            req.content_type().map(|c| c.as_str()),
+            body,
+            op,
+            Retry::Never,
+        )
+        .await
+    }
+
+    /// One request, rate-limited and retried as `retry` says, within the round deadline.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
+        op: Operation<'_>,
+        retry: Retry,
+    ) -> Result<Response, ApiError> {
         let what = format!("{method} {path}");
+        let budget = self.budget(retry);
+        let remaining = || budget.saturating_sub(self.started.elapsed());
         let mut backoff = FIRST_BACKOFF;
         let mut last = String::new();
         for attempt in 1..=MAX_ATTEMPTS {
+            if attempt > 1 {
+                self.retries
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             let deadline_hit = |last: &str| ApiError::Deadline {
                 what: what.clone(),
-                deadline: self.deadline,
+                deadline: budget,
                 last: (!last.is_empty()).then(|| last.to_owned()),
             };
-            if tokio::time::timeout(self.remaining(), self.limiter.until_ready())
+            if tokio::time::timeout(remaining(), self.limiter.until_ready())
                 .await
                 .is_err()
             {
                 return Err(deadline_hit(&last));
             }
-            let req = Request::builder()
-                .method(method.clone())
-                .uri(path)
-                .body(kube::client::Body::empty())
+            let mut builder = Request::builder().method(method.clone()).uri(path);
+            if let Some(ct) = content_type {
+                builder = builder.header(http::header::CONTENT_TYPE, ct);
+            }
+            let req = builder
+                .body(match &body {
+                    Some(b) => kube::client::Body::from(b.clone()),
+                    None => kube::client::Body::empty(),
+                })
                 .map_err(|e| ApiError::Config(format!("bad request {what}: {e}")))?;
             let outcome =
-                match tokio::time::timeout(self.remaining(), self.attempt(req, path, &what, op))
-                    .await
-                {
+                match tokio::time::timeout(remaining(), self.attempt(req, path, &what, op)).await {
                     Ok(o) => o,
                     Err(_) => return Err(deadline_hit(&last)),
                 };
             let wait = match outcome {
-                Ok(text) => {
-                    self.record(&method, path, Some(200));
-                    return Ok(text);
+                Ok((status, text)) => {
+                    self.record(&method, path, Some(status));
+                    return Ok(Response { status, body: text });
                 }
                 Err((status, e)) => {
                     self.record(&method, path, status);
@@ -201,7 +306,7 @@ impl Api {
             };
             let wait = wait.unwrap_or(backoff);
             backoff = (backoff * 2).min(MAX_BACKOFF);
-            if wait >= self.remaining() {
+            if wait >= remaining() {
                 return Err(deadline_hit(&last));
             }
             tokio::time::sleep(wait).await;
@@ -220,7 +325,7 @@ impl Api {
         path: &str,
         what: &str,
         op: Operation<'_>,
-    ) -> Result<String, (Option<u16>, ApiError)> {
+    ) -> Result<(u16, String), (Option<u16>, ApiError)> {
         let response = self
             .client
             .send(req)
@@ -248,7 +353,7 @@ impl Api {
         };
         let text = String::from_utf8_lossy(&bytes).into_owned();
         if status.is_success() {
-            return Ok(text);
+            return Ok((status.as_u16(), text));
         }
         let code = status.as_u16();
         let status_body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
@@ -283,6 +388,12 @@ impl Api {
                     .filter(|t| !t.is_empty())
                     .map(str::to_owned),
             },
+            _ if code == 429 && error::is_disruption_budget(&status_body) => {
+                ApiError::DisruptionBudget {
+                    what: what.to_owned(),
+                    message: error::budget_message(&status_body).unwrap_or(message),
+                }
+            }
             _ => {
                 if code == 429
                     && let Some(secs) = retry_after

@@ -45,18 +45,18 @@ pub fn diff(args: &DiffArgs) -> Result<Exit, CommandError> {
         .enable_all()
         .build()
         .map_err(|e| CommandError::CouldNotRun(format!("cannot start the async runtime: {e}")))?;
-    let extra = runtime.block_on(prometheus_objects(args, &[&base, &head], now))?;
-    let opts = RoundOptions {
+    let mut opts = RoundOptions {
         now,
-        mode: Mode::DryRun,
+        mode: Mode::Plan,
         snapshot: args.snapshot.clone(),
         snapshot_limits: crate::inventory::snapshot::Limits {
             max_object_bytes: args.max_object_size,
             max_token_bytes: args.max_token_size,
         },
         page_size: args.page_size,
-        extra,
+        extra: Vec::new(),
     };
+    opts.extra = runtime.block_on(prometheus_objects(args, &[&base, &head], &opts))?;
     let sets: [&[Loaded]; 2] = [&base, &head];
     let reports = if args.snapshot.is_empty() {
         runtime.block_on(async {
@@ -66,6 +66,8 @@ pub fn diff(args: &DiffArgs) -> Result<Exit, CommandError> {
                 qps: args.qps,
                 burst: args.qps.saturating_mul(2),
                 deadline: args.deadline,
+                // A diff only reads.
+                flush: Duration::ZERO,
             };
             let api = crate::api::connect::connect(&connect)
                 .await
@@ -75,7 +77,10 @@ pub fn diff(args: &DiffArgs) -> Result<Exit, CommandError> {
                 .map_err(|e| CommandError::CouldNotRun(e.to_string()))
         })?
     } else {
-        sets::plan_snapshot_sets(&sets, &opts).map_err(|e| CommandError::Invalid(e.to_string()))?
+        sets::plan_snapshot_sets(&sets, &opts).map_err(|e| match e {
+            round::SnapshotRoundError::Snapshot(e) => CommandError::Invalid(e.to_string()),
+            e => CommandError::CouldNotRun(e.to_string()),
+        })?
     };
     let [base_report, head_report] = reports.as_slice() else {
         return Err(CommandError::CouldNotRun(
@@ -101,12 +106,11 @@ pub fn diff(args: &DiffArgs) -> Result<Exit, CommandError> {
 async fn prometheus_objects(
     args: &DiffArgs,
     sets: &[&[Loaded]],
-    now: DateTime<Utc>,
+    opts: &RoundOptions,
 ) -> Result<Vec<Object>, CommandError> {
-    if !sets
-        .iter()
-        .any(|s| round::reads_of_due(s, now).contains(&Reads::PrometheusDisk))
-    {
+    if !sets.iter().any(|s| {
+        round::reads_of_due(&round::default_config(s, opts)).contains(&Reads::PrometheusDisk)
+    }) {
         return Ok(Vec::new());
     }
     let Some(url) = &args.prometheus else {

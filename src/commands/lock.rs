@@ -40,7 +40,7 @@ pub fn lock(args: &LockArgs) -> Result<Exit, CommandError> {
             .and_then(|l| l.config.as_ref())
             .map(|c| resolve(&base, &c.file))
     });
-    let loading = playbook::load_all(&paths, false);
+    let loading = playbook::load_all::<()>(&paths, &[]);
     let mut errors = loading.errors;
     let config = match &config {
         Some(file) => match crate::config::load(file)

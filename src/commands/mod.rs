@@ -2,9 +2,11 @@
 //! returned with their context and mapped to exit codes by `main`.
 
 pub mod diff;
+pub mod doctor;
 pub mod explain;
 pub mod lock;
 pub mod plan;
+pub mod run;
 pub mod schema;
 pub mod validate;
 
@@ -47,7 +49,8 @@ impl CommandError {
 pub fn run(cli: Cli) -> Result<Exit, CommandError> {
     match cli.command {
         Command::Plan(args) => plan::plan(&args),
-        Command::Run(args) => plan::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Doctor(args) => doctor::doctor(&args),
         Command::Validate(args) => Ok(validate::validate(&args)),
         Command::Schema(args) => schema::schema(&args),
         Command::Explain(args) => explain::explain(args.name.as_deref()),

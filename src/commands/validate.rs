@@ -6,8 +6,9 @@
 
 use super::Exit;
 use crate::cli::{ValidateArgs, ValidateOutput};
+use crate::config::RunnerConfig;
 use crate::lint;
-use crate::playbook::{self, Diagnostic, Level, Loading};
+use crate::playbook::{Diagnostic, Level, Loading};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -32,7 +33,7 @@ struct DocumentLine {
 /// What validation found, in the order it is reported: load errors as the files were read,
 /// then the checks across documents, then warnings.
 struct Outcome {
-    loading: Loading,
+    loading: Loading<RunnerConfig>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -58,7 +59,7 @@ fn check(paths: &[PathBuf]) -> Outcome {
             missing.push(whole_file(p, "no such file or directory"));
         }
     }
-    let loading = playbook::load_all(&present, true);
+    let loading = crate::config::load_with_playbooks(&present);
     let mut diagnostics = missing;
     diagnostics.extend(loading.errors.iter().cloned());
     diagnostics.extend(loading.warnings.iter().cloned());

@@ -2,10 +2,9 @@
 //! memory raise helps: a missing ConfigMap, Secret or key, a container that cannot be created,
 //! a command that cannot run, an image name that cannot be parsed.
 
-use super::oom_killed::{role_name, target};
+use super::util::{Cause, cannot_start, role_name, target};
 use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
-use crate::objects::pod::{ContainerStatus, StateTerminated};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -39,52 +38,6 @@ spec:
   notify:
     evidence: { events: true }
 "#;
-}
-
-/// Why a container cannot start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
-    /// The kubelet could not build its configuration (env, volumes from ConfigMaps, Secrets).
-    Config,
-    /// The runtime could not create it.
-    Create,
-    /// The runtime created it but could not run its command.
-    Run,
-    /// The image reference does not parse.
-    ImageName,
-}
-
-/// The reason and cause when a container is not running because it cannot start, with the
-/// termination that shows it (if any).
-pub fn cannot_start(s: &ContainerStatus) -> Option<(&str, Cause, Option<&StateTerminated>)> {
-    if s.state.running.is_some() {
-        return None;
-    }
-    let waiting = s.state.waiting.as_ref().and_then(|w| w.reason.as_deref());
-    let start_error = |t: &&StateTerminated| {
-        matches!(
-            t.reason.as_deref(),
-            Some("ContainerCannotRun" | "StartError")
-        )
-    };
-    let termination = s.state.terminated.as_ref().filter(start_error).or(s
-        .last_state
-        .terminated
-        .as_ref()
-        .filter(start_error));
-    let cause = match waiting {
-        Some("CreateContainerConfigError") => Cause::Config,
-        Some("CreateContainerError") => Cause::Create,
-        Some("RunContainerError") => Cause::Run,
-        Some("InvalidImageName") => Cause::ImageName,
-        // Between back-offs, or waiting to retry a start that failed.
-        _ => {
-            let t = termination?;
-            let reason = t.reason.as_deref().unwrap_or("StartError");
-            return Some((reason, Cause::Run, Some(t)));
-        }
-    };
-    waiting.map(|r| (r, cause, termination))
 }
 
 impl Detect for ContainerStartFailure {
@@ -145,7 +98,9 @@ impl Detect for ContainerStartFailure {
                 ..Evidence::default()
             };
             out.push(
-                Detection::new(target(pod, &s.name), message, evidence).with_meta(&pod.metadata),
+                Detection::new(target(pod, &s.name), message, evidence)
+                    .with_pod(pod)
+                    .with_container_role(c.role),
             );
         }
     }

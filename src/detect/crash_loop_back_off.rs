@@ -1,7 +1,6 @@
 //! `crashLoopBackOff`: containers that keep crashing and being restarted.
 
-use super::container_start_failure::cannot_start;
-use super::oom_killed::{role_name, target};
+use super::util::{cannot_start, role_name, target};
 use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use crate::objects::pod::ContainerRole;
@@ -120,7 +119,9 @@ impl Detect for CrashLoopBackOff {
                 .unwrap_or_default()
             );
             out.push(
-                Detection::new(target(pod, &s.name), message, evidence).with_meta(&pod.metadata),
+                Detection::new(target(pod, &s.name), message, evidence)
+                    .with_pod(pod)
+                    .with_container_role(c.role),
             );
         }
     }

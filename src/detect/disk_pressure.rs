@@ -1,7 +1,6 @@
 //! `diskPressure`: nodes whose kubelet reports the DiskPressure condition.
 
-use super::node_not_ready::node_target;
-use super::util::lasted;
+use super::util::{lasted, node_target};
 use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use crate::playbook::values::Duration;

@@ -87,7 +87,7 @@ impl Detect for Evicted {
             name: pod.metadata.name.clone(),
             container: None,
         };
-        out.push(Detection::new(target, message, evidence).with_meta(&pod.metadata));
+        out.push(Detection::new(target, message, evidence).with_pod(pod));
     }
 }
 

@@ -1,6 +1,8 @@
 //! What a detector reports: a target, evidence and a message.
 
+use crate::objects::pod::{ContainerRole, PodPhase};
 use crate::objects::{OwnerReference, Timestamp};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -98,6 +100,20 @@ pub struct Evidence {
     pub inodes_used_percent: Option<f64>,
 }
 
+/// Typed facts about a finding's object that actions and guards read (evidence is for people).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    pub uid: Option<String>,
+    /// The role of the finding's container, for findings about one container.
+    pub container_role: Option<ContainerRole>,
+    pub pod_phase: Option<PodPhase>,
+    /// Whether the pod is Ready (condition Ready=True) and not being deleted.
+    pub pod_ready: Option<bool>,
+    pub node: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    pub annotations: BTreeMap<String, String>,
+}
+
 /// One detector hit, before scope, owners and fingerprint are added by the round.
 #[derive(Debug, Clone)]
 pub struct Detection {
@@ -110,6 +126,7 @@ pub struct Detection {
     pub controller: Option<OwnerReference>,
     /// How many occurrences this detection stands for (e.g. OOM kills seen in the window).
     pub occurrences: u32,
+    pub facts: Facts,
 }
 
 impl Detection {
@@ -121,12 +138,30 @@ impl Detection {
             labels: BTreeMap::new(),
             controller: None,
             occurrences: 1,
+            facts: Facts::default(),
         }
     }
 
     pub fn with_meta(mut self, meta: &crate::objects::ObjectMeta) -> Self {
         self.labels = meta.labels.clone();
         self.controller = meta.controller().cloned();
+        self.facts.uid = meta.uid.clone();
+        self.facts.annotations = meta.annotations.clone();
+        self.facts.created = meta.creation_timestamp.as_ref().and_then(Timestamp::time);
+        self
+    }
+
+    /// [`Detection::with_meta`] plus what actions read about a pod.
+    pub fn with_pod(mut self, pod: &crate::objects::Pod) -> Self {
+        self = self.with_meta(&pod.metadata);
+        self.facts.pod_phase = Some(pod.pod_phase());
+        self.facts.pod_ready = Some(pod.is_ready());
+        self.facts.node = pod.spec.node_name.clone();
+        self
+    }
+
+    pub fn with_container_role(mut self, role: ContainerRole) -> Self {
+        self.facts.container_role = Some(role);
         self
     }
 }
@@ -170,6 +205,11 @@ pub struct Finding {
     /// previous container's log tail. Fetched for findings only, after detection.
     #[serde(skip_serializing_if = "Context::is_empty")]
     pub context: Context,
+    /// Labels of the finding's object (for guards).
+    #[serde(skip)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip)]
+    pub facts: Facts,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

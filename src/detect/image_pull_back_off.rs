@@ -1,6 +1,6 @@
 //! `imagePullBackOff`: containers whose image cannot be pulled.
 
-use super::oom_killed::{role_name, target};
+use super::util::{role_name, target};
 use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use schemars::JsonSchema;
@@ -76,7 +76,8 @@ impl Detect for ImagePullBackOff {
             );
             out.push(
                 Detection::new(target(pod, &c.status.name), message, evidence)
-                    .with_meta(&pod.metadata),
+                    .with_pod(pod)
+                    .with_container_role(c.role),
             );
         }
     }

@@ -5,6 +5,7 @@
 //! an `EXPLAIN` text, tests) implementing [`Detect`], and one line in [`detectors!`] below.
 
 pub mod finding;
+pub(crate) mod util;
 
 mod container_start_failure;
 mod crash_loop_back_off;
@@ -20,7 +21,7 @@ mod pvc_usage;
 mod unschedulable;
 
 pub use finding::{
-    Context, Detection, EventSummary, Evidence, Finding, LogTail, Owner, OwnerLink, Target,
+    Context, Detection, EventSummary, Evidence, Facts, Finding, LogTail, Owner, OwnerLink, Target,
     TargetKind,
 };
 
@@ -157,55 +158,4 @@ detectors! {
     "nodeFilesystemUsage" => NodeFilesystemUsage(node_filesystem_usage::NodeFilesystemUsage),
     "containerStartFailure" => ContainerStartFailure(container_start_failure::ContainerStartFailure),
     "nodeOomKilled" => NodeOomKilled(node_oom_killed::NodeOomKilled),
-}
-
-/// Shared helpers for detectors.
-pub(crate) mod util {
-    use crate::objects::Timestamp;
-    use chrono::{DateTime, Utc};
-
-    /// How far after the round's time an event may be dated and still count as now: a round
-    /// takes minutes to list a big cluster, and node clocks drift a little. Later than this is
-    /// a wrong clock or a wrong `--now`.
-    pub const CLOCK_TOLERANCE: chrono::Duration = chrono::Duration::minutes(5);
-
-    /// The note for something dated after the round's time, which is not counted.
-    pub fn future_note(what: &str, when: DateTime<Utc>, now: DateTime<Utc>) -> String {
-        let secs = chrono::SecondsFormat::Secs;
-        format!(
-            "{what} is dated {}, after the round's time {}: not counted (a wrong clock, or a wrong --now?)",
-            when.to_rfc3339_opts(secs, true),
-            now.to_rfc3339_opts(secs, true)
-        )
-    }
-
-    /// True when `since` is at least `min` before `now`. An unreadable or missing time counts
-    /// as old enough: the condition is there, and hiding it would be the unsafe choice.
-    pub fn lasted(since: Option<&Timestamp>, min: chrono::Duration, now: DateTime<Utc>) -> bool {
-        match since.and_then(Timestamp::time) {
-            Some(t) => now - t >= min,
-            None => true,
-        }
-    }
-
-    #[cfg(test)]
-    pub fn pod(yaml: &str) -> crate::objects::Object {
-        object(yaml)
-    }
-
-    #[cfg(test)]
-    pub fn object(yaml: &str) -> crate::objects::Object {
-        let value: serde_json::Value = serde_saphyr::from_str(yaml).expect("test YAML");
-        match crate::objects::decode(value).expect("decodes") {
-            crate::objects::Decoded::Object(o) => o,
-            other => panic!("not an object: {other:?}"),
-        }
-    }
-
-    #[cfg(test)]
-    pub fn at(t: &str) -> super::DetectContext {
-        super::DetectContext {
-            now: DateTime::parse_from_rfc3339(t).expect("time").to_utc(),
-        }
-    }
 }

@@ -1,8 +1,7 @@
 //! `nodeFilesystemUsage`: nodes whose root filesystem is nearly full, before the kubelet's
 //! eviction thresholds turn it into DiskPressure.
 
-use super::node_not_ready::node_target;
-use super::pvc_usage::{human_bytes, percent};
+use super::util::{human_bytes, node_target, percent};
 use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use crate::objects::storage::DiskSource;

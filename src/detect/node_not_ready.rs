@@ -1,7 +1,7 @@
 //! `nodeNotReady`: nodes whose Ready condition is not True.
 
-use super::util::lasted;
-use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, Target, TargetKind};
+use super::util::{lasted, node_target};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::Object;
 use crate::playbook::values::Duration;
 use schemars::JsonSchema;
@@ -81,15 +81,6 @@ impl Detect for NodeNotReady {
             Detection::new(node_target(&node.metadata.name), message, evidence)
                 .with_meta(&node.metadata),
         );
-    }
-}
-
-pub(super) fn node_target(name: &str) -> Target {
-    Target {
-        kind: TargetKind::Node,
-        namespace: None,
-        name: name.to_owned(),
-        container: None,
     }
 }
 

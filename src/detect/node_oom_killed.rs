@@ -4,8 +4,7 @@
 //! (or the kill was system-wide): node-problem-detector (`OOMKilling`) and the kubelet
 //! (`SystemOOM`) record them only as Events on the Node.
 
-use super::node_not_ready::node_target;
-use super::util::{CLOCK_TOLERANCE, future_note};
+use super::util::{CLOCK_TOLERANCE, future_note, node_target};
 use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
 use crate::objects::{Object, Timestamp};
 use crate::playbook::values::Duration;

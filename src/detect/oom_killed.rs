@@ -1,9 +1,9 @@
 //! `oomKilled`: containers the kernel killed for running out of memory.
 
-use super::util::{CLOCK_TOLERANCE, future_note};
-use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, Target, TargetKind};
-use crate::objects::pod::{ContainerRole, StateTerminated};
-use crate::objects::{Object, Pod, Timestamp};
+use super::util::{CLOCK_TOLERANCE, future_note, role_name, target};
+use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, TargetKind};
+use crate::objects::pod::StateTerminated;
+use crate::objects::{Object, Timestamp};
 use crate::playbook::values::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -135,7 +135,8 @@ impl Detect for OomKilled {
                     .unwrap_or_default(),
             );
             let mut d = Detection::new(target(pod, &c.status.name), message, evidence)
-                .with_meta(&pod.metadata);
+                .with_pod(pod)
+                .with_container_role(c.role);
             d.occurrences = count;
             out.push(d);
         }
@@ -164,23 +165,6 @@ fn oom_kills<'a>(
         kills.truncate(1);
     }
     kills
-}
-
-pub(super) fn role_name(role: ContainerRole) -> &'static str {
-    match role {
-        ContainerRole::App => "app",
-        ContainerRole::Init => "init",
-        ContainerRole::Sidecar => "sidecar",
-    }
-}
-
-pub(super) fn target(pod: &Pod, container: &str) -> Target {
-    Target {
-        kind: TargetKind::Pod,
-        namespace: Some(pod.namespace().to_owned()),
-        name: pod.metadata.name.clone(),
-        container: Some(container.to_owned()),
-    }
 }
 
 #[cfg(test)]

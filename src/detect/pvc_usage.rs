@@ -1,5 +1,6 @@
 //! `pvcUsage`: persistent volume claims that are nearly full, by bytes or by inodes.
 
+use super::util::{human_bytes, percent};
 use super::{Detect, DetectContext, Detection, Evidence, Out, Reads, Target, TargetKind};
 use crate::objects::Object;
 use crate::objects::storage::DiskSource;
@@ -128,22 +129,6 @@ impl Detect for PvcUsage {
             }
         }
     }
-}
-
-/// A share rounded to two decimals, so reports are stable and readable.
-pub(super) fn percent(part: u64, whole: u64) -> f64 {
-    (part as f64 / whole as f64 * 10000.0).round() / 100.0
-}
-
-pub(super) fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
 }
 
 #[cfg(test)]

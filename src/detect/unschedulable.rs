@@ -83,7 +83,7 @@ impl Detect for Unschedulable {
             name: pod.metadata.name.clone(),
             container: None,
         };
-        out.push(Detection::new(target, message, evidence).with_meta(&pod.metadata));
+        out.push(Detection::new(target, message, evidence).with_pod(pod));
     }
 }
 

@@ -30,7 +30,8 @@ pub struct ActionView {
 
 impl ActionView {
     fn of(a: &ActionEntry) -> Self {
-        let verdict = match (&a.guard, &a.reason) {
+        let guard = a.guard.map(|g| g.name());
+        let verdict = match (&guard, &a.reason) {
             (Some(g), Some(r)) => format!("{} ({g}: {r})", a.status.as_str()),
             (Some(g), None) => format!("{} ({g})", a.status.as_str()),
             (None, Some(r)) => format!("{} ({r})", a.status.as_str()),
@@ -39,11 +40,18 @@ impl ActionView {
         Self {
             playbook: a.playbook.clone(),
             action: a.action.to_string(),
-            target: a.target.display(),
+            // Unnamed targets are never acted on; the summary says which finding it was.
+            target: a
+                .target
+                .as_ref()
+                .map_or_else(|| "(unnamed)".to_owned(), |t| t.display()),
             verdict,
             summary: a.summary.clone(),
-            request: a.patch.as_ref().map(|r| format!("{} {}", r.method, r.path)),
-            body: a.patch.as_ref().and_then(|r| r.body.clone()),
+            request: a
+                .patch
+                .as_ref()
+                .map(|r| format!("{} {}", r.method(), r.path())),
+            body: a.patch.as_ref().and_then(|r| r.body().cloned()),
             findings: a.findings.len(),
         }
     }

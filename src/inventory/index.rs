@@ -10,7 +10,7 @@ pub struct Index {
     workloads: HashMap<(WorkloadKind, String, String), Workload>,
     pvcs: HashMap<(String, String), Pvc>,
     storage_classes: HashMap<String, StorageClass>,
-    namespaces: HashMap<String, BTreeMap<String, String>>,
+    namespaces: HashMap<String, ObjectMeta>,
     /// Events by the object they are about: (kind, namespace, name).
     events: HashMap<(String, String, String), Vec<Event>>,
 }
@@ -31,7 +31,7 @@ impl Index {
                 self.storage_classes.insert(c.metadata.name.clone(), *c);
             }
             Object::Namespace(meta) => {
-                self.namespaces.insert(meta.name, meta.labels);
+                self.namespaces.insert(meta.name.clone(), *meta);
             }
             Object::Event(e) => {
                 let o = &e.involved_object;
@@ -59,6 +59,11 @@ impl Index {
 
     /// Labels of a namespace, when the inventory has it.
     pub fn namespace_labels(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+        self.namespaces.get(name).map(|m| &m.labels)
+    }
+
+    /// A namespace's metadata (labels and annotations), when the inventory has it.
+    pub fn namespace(&self, name: &str) -> Option<&ObjectMeta> {
         self.namespaces.get(name)
     }
 

@@ -3,7 +3,7 @@
 //! disk detectors already understand.
 
 use crate::objects::storage::{
-    DiskSource, FsStats, NodeStats, ObjectRef, PodStats, StatsSummary, VolumeStats,
+    DiskSource, FsStats, NamespacedName, NodeStats, PodStats, StatsSummary, VolumeStats,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -114,7 +114,7 @@ impl Prometheus {
             .map(
                 |((namespace, name), [used, capacity, inodes_used, inodes])| VolumeStats {
                     name: name.clone(),
-                    pvc_ref: Some(ObjectRef { name, namespace }),
+                    pvc_ref: Some(NamespacedName { name, namespace }),
                     capacity_bytes: capacity,
                     used_bytes: used,
                     available_bytes: None,
@@ -127,7 +127,7 @@ impl Prometheus {
         let mut summaries = vec![StatsSummary {
             node: NodeStats::default(),
             pods: vec![PodStats {
-                pod_ref: ObjectRef::default(),
+                pod_ref: NamespacedName::default(),
                 volume: volumes,
             }],
             origin: DiskSource::Prometheus,

@@ -8,7 +8,7 @@ use crate::playbook::Diagnostic;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::io::Write as _;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
@@ -25,7 +25,9 @@ pub enum LogFormat {
 
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
 /// One process makes one round, so its run id is the process's.
-static RUN_ID: OnceLock<String> = OnceLock::new();
+// Set once the round's inputs are read, and again when a live round adds its nonce, so every
+// line carries the report's `runId`.
+static RUN_ID: RwLock<Option<String>> = RwLock::new(None);
 
 fn format() -> LogFormat {
     FORMAT.get().copied().unwrap_or_default()
@@ -48,11 +50,13 @@ pub fn init(format: LogFormat) {
 
 /// Sets the run id that every following line carries (the report's `runId`).
 pub fn set_run_id(id: &str) {
-    let _ = RUN_ID.set(id.to_owned());
+    if let Ok(mut slot) = RUN_ID.write() {
+        *slot = Some(id.to_owned());
+    }
 }
 
-pub fn run_id() -> Option<&'static str> {
-    RUN_ID.get().map(String::as_str)
+pub fn run_id() -> Option<String> {
+    RUN_ID.read().ok().and_then(|slot| slot.clone())
 }
 
 /// The fields every JSON line starts with.

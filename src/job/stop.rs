@@ -3,8 +3,8 @@
 //! the action in flight finishes (its intent and outcome are recorded), then notifications,
 //! the ledger and the report are flushed within what is left of the grace period.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Why a round stopped acting.
@@ -29,8 +29,12 @@ impl StopReason {
 #[derive(Debug, Clone)]
 pub struct Stop {
     state: Arc<AtomicU8>,
+    /// When the signal came, for the flush's own deadline.
+    signalled: Arc<Mutex<Option<Instant>>>,
     started: Instant,
     deadline: Duration,
+    /// Time for notifications, the ledger and the report after the stop.
+    flush: Duration,
 }
 
 const RUNNING: u8 = 0;
@@ -43,8 +47,45 @@ impl Stop {
     pub fn new(started: Instant, deadline: Duration) -> Self {
         Self {
             state: Arc::new(AtomicU8::new(RUNNING)),
+            signalled: Arc::new(Mutex::new(None)),
             started,
             deadline,
+            flush: Duration::ZERO,
+        }
+    }
+
+    /// Gives the round `flush` after it stopped to notify, save the ledger and report.
+    pub fn with_flush(mut self, flush: Duration) -> Self {
+        self.flush = flush;
+        self
+    }
+
+    /// By when everything after the stop must be done: `flush` after the deadline, or after
+    /// the signal when one came first (the kubelet kills the pod at the end of its grace
+    /// period).
+    pub fn flush_deadline(&self) -> Instant {
+        let at_deadline = self.started + self.deadline + self.flush;
+        match self.signalled.lock().ok().and_then(|s| *s) {
+            Some(t) => at_deadline.min(t + self.flush),
+            None => at_deadline,
+        }
+    }
+
+    /// Time left for the flush.
+    pub fn flush_remaining(&self) -> Duration {
+        self.flush_deadline()
+            .saturating_duration_since(Instant::now())
+    }
+
+    /// Resolves once the round must stop acting (for stages that must not outlive it, such
+    /// as the inventory).
+    pub async fn wait(&self) -> StopReason {
+        loop {
+            if let Some(r) = self.reason() {
+                return r;
+            }
+            let left = self.deadline.saturating_sub(self.started.elapsed());
+            tokio::time::sleep(left.min(Duration::from_millis(50))).await;
         }
     }
 
@@ -70,6 +111,9 @@ impl Stop {
 
     /// Marks the round stopped by a signal (what the signal task does; tests call it).
     pub fn signal(&self) {
+        if let Ok(mut s) = self.signalled.lock() {
+            s.get_or_insert_with(Instant::now);
+        }
         self.state.store(SIGNAL, Ordering::SeqCst);
     }
 

@@ -11,11 +11,11 @@ mod budget;
 mod routes;
 mod scope;
 
-use crate::config::RunnerConfig;
+use crate::config::{LoadedConfig, RunnerConfig};
 use crate::plan::Action;
 use crate::playbook::tree::PathSeg;
 use crate::playbook::values::Glob;
-use crate::playbook::{Diagnostic, Loaded, LoadedConfig};
+use crate::playbook::{Diagnostic, Loaded};
 
 /// What the checks look at.
 pub struct Input<'a> {
@@ -83,15 +83,16 @@ fn path(keys: &[&str]) -> Vec<PathSeg> {
 
 #[cfg(test)]
 mod testing {
-    use crate::playbook::{self, Loading};
+    use crate::config::RunnerConfig;
+    use crate::playbook::Loading;
 
     /// Loads documents written to a temporary directory.
-    pub fn load(files: &[(&str, &str)]) -> Loading {
+    pub fn load(files: &[(&str, &str)]) -> Loading<RunnerConfig> {
         let dir = tempfile::tempdir().expect("tempdir");
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).expect("write");
         }
-        let loading = playbook::load_all(&[dir.path().to_owned()], true);
+        let loading = crate::config::load_with_playbooks(&[dir.path().to_owned()]);
         assert!(loading.errors.is_empty(), "{:?}", loading.errors);
         loading
     }

@@ -102,7 +102,7 @@ mod tests {
 
     fn scoped(scope: &str, detect: &str) -> String {
         playbook(&format!(
-            "  scope:\n{scope}  detect: {{{detect}: {{}}}}\n  remediate:\n  - deletePod: {{}}\n  guards: {{maxActionsPerRound: 1}}\n"
+            "  scope:\n{scope}  detect: {{{detect}: {{}}}}\n  remediate:\n  - deletePod: {{ignoreDisruptionBudgets: true}}\n  guards: {{maxActionsPerRound: 1}}\n"
         ))
     }
 
@@ -135,7 +135,7 @@ mod tests {
         assert_eq!(
             messages(&[("a.yaml", &pb)]),
             [
-                "warning spec.scope.namespaces: every namespace in scope is protected by default (kube-system): rounds never changes objects there, so deletePod can never act"
+                "warning spec.scope.namespaces: every namespace in scope is protected by default (kube-system, kube-public, kube-node-lease): rounds never changes objects there, so deletePod can never act"
             ]
         );
         let pb = scoped(

@@ -5,6 +5,7 @@ use super::Tier;
 use super::log::Member;
 use super::redact::LogRedactor;
 use crate::detect::{Finding, Target, TargetKind};
+use crate::guard::{Guard, SkippedBy};
 use crate::report::{ActionEntry, ActionStatus};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -296,16 +297,16 @@ pub fn item(
         .iter()
         .filter(|a| a.findings.contains(&f.fingerprint))
         .map(|a| {
-            let gitops = a.guard.is_some_and(|g| g.eq_ignore_ascii_case("gitops"));
+            let gitops = a.guard == Some(SkippedBy::Guard(Guard::GitOps));
             ActionLine {
                 action: a.action,
                 status: a.status.as_str(),
-                guard: a.guard,
+                guard: a.guard.map(SkippedBy::name),
                 reason: a.reason.as_ref().map(|r| redactor.redact(r)),
                 summary: a.summary.clone(),
                 patch: a.patch.as_ref().map(|p| {
-                    let body = p.body.as_ref().map(|b| format!(" {b}")).unwrap_or_default();
-                    format!("{} {}{body}", p.method, p.path)
+                    let body = p.body().map(|b| format!(" {b}")).unwrap_or_default();
+                    format!("{} {}{body}", p.method(), p.path())
                 }),
                 suggested: gitops && a.status == ActionStatus::Skipped,
             }

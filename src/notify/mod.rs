@@ -294,6 +294,11 @@ pub async fn stage(
     out
 }
 
+/// The note for a snapshot round that notifies: it has no ledger to keep the log in.
+pub fn no_ledger_note() -> String {
+    "a snapshot round has no ledger: notifications were sent as if for the first time, and nothing is remembered for repeats or resolves (a --ledger file is read for guards only)".into()
+}
+
 /// The note for a round whose ledger could not be read: notifications still go out, without
 /// the memory of what was sent before.
 pub fn ledger_unreadable_note(reason: &str) -> String {
@@ -302,7 +307,8 @@ pub fn ledger_unreadable_note(reason: &str) -> String {
     )
 }
 
-/// The notify stage for a whole round report: reads nothing but what `ready` holds, appends
+/// The notify stage for a whole round report: redacts the report's evidence (as the messages
+/// are), reads nothing but what `ready` holds, appends
 /// the notification entries and notes to the report, and says whether a warning or critical
 /// notification was lost (the round then exits 3).
 pub async fn notify_report(
@@ -314,6 +320,7 @@ pub async fn notify_report(
     deadline: std::time::Instant,
     log: &mut NotificationLog,
 ) -> bool {
+    redact::redact_report(&cfg.redact, report);
     let now = DateTime::parse_from_rfc3339(&report.now)
         .map(|t| t.to_utc())
         .unwrap_or_else(|_| Utc::now());

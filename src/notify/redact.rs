@@ -70,6 +70,34 @@ impl LogRedactor {
     }
 }
 
+/// Redacts the free text a report carries from the cluster (container logs, Event messages,
+/// termination messages, action reasons) as the messages do: the report is printed to the
+/// Job's log, which more people read than the notifications.
+pub fn redact_report(cfg: &super::config::Redact, report: &mut crate::report::RoundReport) {
+    let r = LogRedactor::new(cfg);
+    for f in &mut report.findings {
+        f.message = r.redact(&f.message);
+        if let Some(m) = &mut f.evidence.message {
+            *m = r.redact(m);
+        }
+        for e in &mut f.context.events {
+            if let Some(m) = &mut e.message {
+                *m = r.redact(m);
+            }
+        }
+        if let Some(tail) = &mut f.context.log_tail {
+            for line in &mut tail.lines {
+                *line = r.redact(line);
+            }
+        }
+    }
+    for a in &mut report.actions {
+        if let Some(reason) = &mut a.reason {
+            *reason = r.redact(reason);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

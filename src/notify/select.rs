@@ -5,13 +5,14 @@ use super::Tier;
 use super::config::{GroupBy, NotifyConfig, Route};
 use super::log::{NotificationLog, Watched, short};
 use crate::detect::{Finding, TargetKind};
+use crate::guard::{Guard, SkippedBy};
 use crate::playbook::Loaded;
 use crate::report::{ActionEntry, ActionStatus};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Guards whose skip means "people must look at this now".
-const ESCALATING_GUARDS: &[&str] = &["circuitBreaker"];
+const ESCALATING_GUARDS: &[Guard] = &[Guard::CircuitBreaker];
 
 fn raise(t: Tier) -> Tier {
     match t {
@@ -46,12 +47,14 @@ pub fn tiers(
             }
             if let Some(a) = answering.iter().find(|a| {
                 a.status == ActionStatus::Skipped
-                    && a.guard.is_some_and(|g| ESCALATING_GUARDS.contains(&g))
+                    && a.guard.is_some_and(
+                        |g| matches!(g, SkippedBy::Guard(g) if ESCALATING_GUARDS.contains(&g)),
+                    )
             }) {
                 tier = raise(tier);
                 why.push(format!(
                     "guard {} escalated: {}",
-                    a.guard.unwrap_or(""),
+                    a.guard.map_or("", SkippedBy::name),
                     a.reason.as_deref().unwrap_or("")
                 ));
             }

@@ -10,6 +10,7 @@ pub struct ObjectMeta {
     pub name: String,
     pub namespace: Option<String>,
     pub uid: Option<String>,
+    pub resource_version: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub owner_references: Vec<OwnerReference>,

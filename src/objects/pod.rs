@@ -96,6 +96,16 @@ pub struct StateTerminated {
     pub container_id: Option<String>,
 }
 
+/// `status.phase`, typed; anything else (or nothing) is `Unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodPhase {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
 /// Which list of the pod spec a container comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContainerRole {
@@ -123,6 +133,22 @@ impl Pod {
 
     pub fn condition(&self, type_: &str) -> Option<&Condition> {
         condition(&self.status.conditions, type_)
+    }
+
+    pub fn pod_phase(&self) -> PodPhase {
+        match self.phase() {
+            "Pending" => PodPhase::Pending,
+            "Running" => PodPhase::Running,
+            "Succeeded" => PodPhase::Succeeded,
+            "Failed" => PodPhase::Failed,
+            _ => PodPhase::Unknown,
+        }
+    }
+
+    /// Ready=True and not being deleted: a pod that serves.
+    pub fn is_ready(&self) -> bool {
+        self.metadata.deletion_timestamp.is_none()
+            && self.condition("Ready").is_some_and(|c| c.status == "True")
     }
 
     /// Every container status, init containers first, each with its role.

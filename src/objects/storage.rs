@@ -108,13 +108,13 @@ impl FsStats {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PodStats {
-    pub pod_ref: ObjectRef,
+    pub pod_ref: NamespacedName,
     pub volume: Vec<VolumeStats>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct ObjectRef {
+pub struct NamespacedName {
     pub name: String,
     pub namespace: String,
 }
@@ -124,7 +124,7 @@ pub struct ObjectRef {
 pub struct VolumeStats {
     pub name: String,
     /// Only volumes backed by a claim carry this; emptyDir, secrets and configMaps do not.
-    pub pvc_ref: Option<ObjectRef>,
+    pub pvc_ref: Option<NamespacedName>,
     pub capacity_bytes: Option<u64>,
     pub used_bytes: Option<u64>,
     pub available_bytes: Option<u64>,

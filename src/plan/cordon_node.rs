@@ -1,6 +1,7 @@
 //! `cordonNode`: mark a node unschedulable, as `kubectl cordon` does.
 
-use super::{ObjectRef, PlanAction, PlanContext, Request, STRATEGIC_MERGE_PATCH, Skip, Step};
+use super::{PlanAction, PlanContext, Refusal, Step, target};
+use crate::api::request::{ContentType, Request};
 use crate::detect::{Finding, TargetKind};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -36,16 +37,15 @@ impl PlanAction for CordonNode {
         &[TargetKind::Node]
     }
 
-    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, (ObjectRef, Skip)> {
-        let node = ObjectRef::of_finding(f);
+    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, Refusal> {
+        let node = target::of_finding(f)?;
         Ok(Step {
             summary: format!("cordon {}", node.display()),
-            request: Some(Request {
-                method: "PATCH",
-                path: format!("/api/v1/nodes/{}", node.name),
-                content_type: Some(STRATEGIC_MERGE_PATCH),
-                body: Some(json!({"spec": {"unschedulable": true}})),
-            }),
+            request: Some(Request::patch(
+                &node,
+                ContentType::StrategicMergePatch,
+                json!({"spec": {"unschedulable": true}}),
+            )),
             target: node,
         })
     }

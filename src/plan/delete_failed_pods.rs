@@ -1,20 +1,38 @@
 //! `deleteFailedPods`: clean up pods that have already failed (evicted, failed job pods).
 
-use super::delete_pod::delete_request;
-use super::{PlanAction, PlanContext, Skip, Step, target};
+use super::{PlanAction, PlanCheck, PlanContext, Refusal, Step, target};
+use crate::api::request::Request;
 use crate::detect::{Finding, TargetKind};
+use crate::objects::pod::PodPhase;
+use crate::playbook::values::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeleteFailedPods {}
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct DeleteFailedPods {
+    /// Only pods at least this old (by creationTimestamp), so a fresh failure stays visible.
+    pub min_age: Option<Duration>,
+    /// At most this many pods deleted by this playbook in one round.
+    #[schemars(range(min = 1, max = 10000))]
+    pub max_count: u32,
+}
+
+impl Default for DeleteFailedPods {
+    fn default() -> Self {
+        Self {
+            min_age: None,
+            max_count: 50,
+        }
+    }
+}
 
 impl DeleteFailedPods {
     pub const EXPLAIN: &str = "\
 Deletes the finding's pod only if its phase is Failed (evicted pods, failed job pods), which
 frees nothing that runs: those pods hold no containers, only API objects and IP-less records.
-A pod in any other phase is skipped. No arguments.";
+A pod in any other phase, or younger than minAge, is skipped; at most maxCount pods a round.
+Arguments: minAge (optional, e.g. 1h), maxCount (default 50).";
 
     /// A complete playbook using it; a test validates it.
     pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
@@ -36,44 +54,66 @@ impl PlanAction for DeleteFailedPods {
         &[TargetKind::Pod]
     }
 
-    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, (super::ObjectRef, Skip)> {
-        let (pod, path) = target::pod(f)?;
-        let phase = f.evidence.phase.as_deref().unwrap_or("unknown");
-        if phase != "Failed" {
-            return Err((
-                pod,
-                Skip::new(
-                    "targetState",
-                    format!("the pod's phase is {phase}, not Failed"),
-                ),
+    fn plan(&self, f: &Finding, ctx: &PlanContext) -> Result<Step, Refusal> {
+        let pod = target::pod(f)?;
+        let phase = f.facts.pod_phase.unwrap_or(PodPhase::Unknown);
+        if phase != PodPhase::Failed {
+            return Err(Refusal::new(
+                Some(pod),
+                PlanCheck::TargetState,
+                format!("the pod's phase is {phase:?}, not Failed"),
             ));
+        }
+        if let Some(min) = self.min_age {
+            let young = f.facts.created.is_none_or(|c| ctx.now - c < min.chrono());
+            if young {
+                return Err(Refusal::new(
+                    Some(pod),
+                    PlanCheck::TargetState,
+                    format!("the pod is younger than minAge {min} (or its age is unknown)"),
+                ));
+            }
         }
         Ok(Step {
             summary: format!("delete failed {}", pod.display()),
+            request: Some(Request::delete(&pod, None)),
             target: pod,
-            request: Some(delete_request(path, None)),
         })
+    }
+
+    fn max_per_round(&self) -> Option<u32> {
+        Some(self.max_count)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::testing::{index, now, pod_finding};
+    use crate::plan::testing::{ctx, index, now, pod_finding};
 
     #[test]
-    fn deletes_only_failed_pods() {
+    fn deletes_only_failed_pods_old_enough() {
         let idx = index("");
-        let ctx = PlanContext {
-            now: now(),
-            index: &idx,
-        };
+        let ctx = ctx(&idx);
         let mut f = pod_finding(None);
-        f.evidence.phase = Some("Running".into());
-        let (_, skip) = DeleteFailedPods {}.plan(&f, &ctx).expect_err("skipped");
-        assert_eq!(skip.reason, "the pod's phase is Running, not Failed");
-        f.evidence.phase = Some("Failed".into());
-        let step = DeleteFailedPods {}.plan(&f, &ctx).expect("planned");
-        assert_eq!(step.request.expect("request").method, "DELETE");
+        f.facts.pod_phase = Some(PodPhase::Running);
+        let refusal = DeleteFailedPods::default()
+            .plan(&f, &ctx)
+            .expect_err("skipped");
+        assert_eq!(refusal.reason, "the pod's phase is Running, not Failed");
+        f.facts.pod_phase = Some(PodPhase::Failed);
+        let step = DeleteFailedPods::default().plan(&f, &ctx).expect("planned");
+        assert_eq!(
+            step.request.expect("request").method(),
+            http::Method::DELETE
+        );
+        let aged = DeleteFailedPods {
+            min_age: Some("1h".parse().expect("duration")),
+            max_count: 5,
+        };
+        f.facts.created = Some(now() - chrono::Duration::minutes(10));
+        assert!(aged.plan(&f, &ctx).is_err(), "ten minutes old");
+        f.facts.created = Some(now() - chrono::Duration::hours(2));
+        assert!(aged.plan(&f, &ctx).is_ok());
     }
 }

@@ -1,14 +1,17 @@
 //! `deletePod`: delete a pod so its controller recreates it.
 
-use super::{JSON, PlanAction, PlanContext, Request, Skip, Step, target};
+use super::{PlanAction, PlanContext, Refusal, Step, target};
+use crate::api::request::Request;
 use crate::detect::{Finding, TargetKind};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
 
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DeletePod {
+    /// Must be true: a deletion does not consult PodDisruptionBudgets (evictPod does), so a
+    /// playbook opts in to that explicitly.
+    pub ignore_disruption_budgets: bool,
     /// Grace period for the pod's containers; default the pod's own.
     #[serde(default)]
     #[schemars(range(min = 0, max = 3600))]
@@ -17,9 +20,11 @@ pub struct DeletePod {
 
 impl DeletePod {
     pub const EXPLAIN: &str = "\
-Deletes the pod (DELETE pods/NAME). Unlike evictPod it does not consult
-PodDisruptionBudgets; prefer evictPod for pods that serve traffic. A pod without a controller
-is not recreated. Arguments: gracePeriodSeconds (optional).";
+Deletes the pod (DELETE pods/NAME, with the pod's uid as a precondition). Unlike evictPod
+it does not consult PodDisruptionBudgets, so a playbook must opt in with
+ignoreDisruptionBudgets: true; prefer evictPod for pods that serve traffic. A pod without a
+controller is not recreated. Arguments: ignoreDisruptionBudgets (required, true),
+gracePeriodSeconds (optional).";
 
     /// A complete playbook using it; a test validates it.
     pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
@@ -30,7 +35,7 @@ spec:
   detect:
     imagePullBackOff: {}
   remediate:
-    - deletePod: { gracePeriodSeconds: 0 }
+    - deletePod: { ignoreDisruptionBudgets: true, gracePeriodSeconds: 0 }
   guards:
     maxActionsPerRound: 5
     cooldown: 1h
@@ -42,25 +47,23 @@ impl PlanAction for DeletePod {
         &[TargetKind::Pod]
     }
 
-    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, (super::ObjectRef, Skip)> {
-        let (pod, path) = target::pod(f)?;
+    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, Refusal> {
+        let pod = target::pod(f)?;
         Ok(Step {
             summary: format!("delete {}", pod.display()),
+            request: Some(Request::delete(&pod, self.grace_period_seconds)),
             target: pod,
-            request: Some(delete_request(path, self.grace_period_seconds)),
         })
     }
-}
 
-pub(super) fn delete_request(path: String, grace: Option<u32>) -> Request {
-    let mut body = json!({"apiVersion": "v1", "kind": "DeleteOptions"});
-    if let Some(g) = grace {
-        body["gracePeriodSeconds"] = json!(g);
-    }
-    Request {
-        method: "DELETE",
-        path,
-        content_type: Some(JSON),
-        body: Some(body),
+    fn problems(&self) -> Vec<(String, String)> {
+        if self.ignore_disruption_budgets {
+            Vec::new()
+        } else {
+            vec![(
+                "ignoreDisruptionBudgets".into(),
+                "deletePod deletes without consulting PodDisruptionBudgets: set ignoreDisruptionBudgets: true to opt in, or use evictPod".into(),
+            )]
+        }
     }
 }

@@ -1,10 +1,10 @@
 //! `evictPod`: ask the Eviction API to remove a pod, which respects PodDisruptionBudgets.
 
-use super::{JSON, PlanAction, PlanContext, Request, Skip, Step, target};
+use super::{PlanAction, PlanContext, Refusal, Step, target};
+use crate::api::request::Request;
 use crate::detect::{Finding, TargetKind};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -42,25 +42,12 @@ impl PlanAction for EvictPod {
         &[TargetKind::Pod]
     }
 
-    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, (super::ObjectRef, Skip)> {
-        let (pod, path) = target::pod(f)?;
-        let mut body = json!({
-            "apiVersion": "policy/v1",
-            "kind": "Eviction",
-            "metadata": {"name": pod.name, "namespace": pod.namespace},
-        });
-        if let Some(g) = self.grace_period_seconds {
-            body["deleteOptions"] = json!({"gracePeriodSeconds": g});
-        }
+    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, Refusal> {
+        let pod = target::pod(f)?;
         Ok(Step {
             summary: format!("evict {}", pod.display()),
+            request: Some(Request::evict(&pod, self.grace_period_seconds)),
             target: pod,
-            request: Some(Request {
-                method: "POST",
-                path: format!("{path}/eviction"),
-                content_type: Some(JSON),
-                body: Some(body),
-            }),
         })
     }
 }
@@ -68,7 +55,7 @@ impl PlanAction for EvictPod {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::testing::{index, now, pod_finding};
+    use crate::plan::testing::{ctx, index, pod_finding};
 
     #[test]
     fn posts_an_eviction() {
@@ -76,21 +63,15 @@ mod tests {
         let step = EvictPod {
             grace_period_seconds: Some(30),
         }
-        .plan(
-            &pod_finding(None),
-            &PlanContext {
-                now: now(),
-                index: &idx,
-            },
-        )
+        .plan(&pod_finding(None), &ctx(&idx))
         .expect("planned");
         let req = step.request.expect("request");
         assert_eq!(
-            req.path,
+            req.path(),
             "/api/v1/namespaces/shop/pods/api-5d9f-x1/eviction"
         );
         assert_eq!(
-            req.body.expect("body")["deleteOptions"]["gracePeriodSeconds"],
+            req.body().expect("body")["deleteOptions"]["gracePeriodSeconds"],
             30
         );
     }

@@ -1,6 +1,7 @@
 //! `expandPvc`: grow a nearly full claim, where its StorageClass allows expansion.
 
-use super::{MERGE_PATCH, ObjectRef, PlanAction, PlanContext, Request, Skip, Step};
+use super::{PlanAction, PlanCheck, PlanContext, Refusal, Step, target};
+use crate::api::request::{ContentType, Request};
 use crate::detect::{Finding, TargetKind};
 use crate::playbook::values::Quantity;
 use schemars::JsonSchema;
@@ -25,8 +26,9 @@ fn default_factor() -> f64 {
 impl ExpandPvc {
     pub const EXPLAIN: &str = "\
 Raises spec.resources.requests.storage of the finding's PersistentVolumeClaim by `factor`,
-capped at `max`, only when its StorageClass has allowVolumeExpansion: true. Claims without a
-known StorageClass, or already at the cap, are skipped.
+capped at `max`, only when the claim is Bound and its StorageClass has allowVolumeExpansion:
+true; it never shrinks a claim (the API refuses that too). Claims without a known
+StorageClass, or already at the cap, are skipped.
 Arguments: factor (default 1.5), max (required, e.g. 500Gi).";
 
     /// A complete playbook using it; a test validates it.
@@ -50,44 +52,59 @@ impl PlanAction for ExpandPvc {
         &[TargetKind::PersistentVolumeClaim]
     }
 
-    fn plan(&self, f: &Finding, ctx: &PlanContext) -> Result<Step, (ObjectRef, Skip)> {
-        let claim = ObjectRef::of_finding(f);
-        let ns = f.target.namespace.as_deref().unwrap_or("default");
-        let skip = |guard, reason: String| Err((claim.clone(), Skip::new(guard, reason)));
-        let Some(pvc) = ctx.index.pvc(ns, &f.target.name) else {
+    fn plan(&self, f: &Finding, ctx: &PlanContext) -> Result<Step, Refusal> {
+        let claim = target::of_finding(f)?;
+        let ns = claim.namespace().unwrap_or_default();
+        let skip = |check, reason: String| Err(Refusal::new(Some(claim.clone()), check, reason));
+        let Some(pvc) = ctx.index.pvc(ns, claim.name()) else {
             return skip(
-                "target",
-                format!("claim {ns}/{} is not in the inventory", f.target.name),
+                PlanCheck::Target,
+                format!("claim {ns}/{} is not in the inventory", claim.name()),
             );
         };
+        if pvc.status.phase.as_deref() != Some("Bound") {
+            return skip(
+                PlanCheck::TargetState,
+                format!(
+                    "the claim is {}, not Bound; only bound claims can be expanded",
+                    pvc.status.phase.as_deref().unwrap_or("in no phase")
+                ),
+            );
+        }
         let Some(class_name) = pvc.spec.storage_class_name.as_deref() else {
-            return skip("storageClass", "the claim names no StorageClass".into());
+            return skip(
+                PlanCheck::StorageClass,
+                "the claim names no StorageClass".into(),
+            );
         };
         match ctx.index.storage_class(class_name) {
             None => {
                 return skip(
-                    "storageClass",
+                    PlanCheck::StorageClass,
                     format!("StorageClass {class_name} is not in the inventory"),
                 );
             }
             Some(c) if c.allow_volume_expansion != Some(true) => {
                 return skip(
-                    "storageClass",
+                    PlanCheck::StorageClass,
                     format!("StorageClass {class_name} does not allow volume expansion"),
                 );
             }
             Some(_) => {}
         }
         let Some(current_text) = pvc.requested_storage() else {
-            return skip("target", "the claim requests no storage size".into());
+            return skip(
+                PlanCheck::Target,
+                "the claim requests no storage size".into(),
+            );
         };
         let current: Quantity = match current_text.parse() {
             Ok(q) => q,
-            Err(e) => return skip("target", e),
+            Err(e) => return skip(PlanCheck::Target, e),
         };
         if current.value() >= self.max.value() {
             return skip(
-                "cap",
+                PlanCheck::Cap,
                 format!(
                     "the claim's {current_text} is already at or above the cap {}",
                     self.max.to_binary_text()
@@ -96,17 +113,13 @@ impl PlanAction for ExpandPvc {
         }
         let wanted = Quantity::from_value((current.value() * self.factor).min(self.max.value()))
             .to_binary_text();
+        let mut body = json!({"spec": {"resources": {"requests": {"storage": wanted}}}});
+        if let Some(rv) = &pvc.metadata.resource_version {
+            body["metadata"] = json!({"resourceVersion": rv});
+        }
         Ok(Step {
             summary: format!("expand {} from {current_text} to {wanted}", claim.display()),
-            request: Some(Request {
-                method: "PATCH",
-                path: format!(
-                    "/api/v1/namespaces/{ns}/persistentvolumeclaims/{}",
-                    f.target.name
-                ),
-                content_type: Some(MERGE_PATCH),
-                body: Some(json!({"spec": {"resources": {"requests": {"storage": wanted}}}})),
-            }),
+            request: Some(Request::patch(&claim, ContentType::MergePatch, body)),
             target: claim,
         })
     }
@@ -116,7 +129,7 @@ impl PlanAction for ExpandPvc {
 mod tests {
     use super::*;
     use crate::detect::Target;
-    use crate::plan::testing::{index, now, pod_finding};
+    use crate::plan::testing::{ctx, index, pod_finding};
 
     fn finding() -> Finding {
         let mut f = pod_finding(None);
@@ -129,21 +142,15 @@ mod tests {
         f
     }
 
-    fn plan(expandable: bool) -> Result<Step, (ObjectRef, Skip)> {
+    fn plan(expandable: bool) -> Result<Step, Refusal> {
         let idx = index(&format!(
-            "kind: PersistentVolumeClaim\nmetadata: {{name: data-db-0, namespace: data}}\nspec: {{storageClassName: fast, resources: {{requests: {{storage: 10Gi}}}}}}\n---\nkind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {{name: fast}}\nallowVolumeExpansion: {expandable}\n"
+            "kind: PersistentVolumeClaim\nmetadata: {{name: data-db-0, namespace: data}}\nspec: {{storageClassName: fast, resources: {{requests: {{storage: 10Gi}}}}}}\nstatus: {{phase: Bound}}\n---\nkind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {{name: fast}}\nallowVolumeExpansion: {expandable}\n"
         ));
         ExpandPvc {
             factor: 1.5,
             max: "100Gi".parse().expect("q"),
         }
-        .plan(
-            &finding(),
-            &PlanContext {
-                now: now(),
-                index: &idx,
-            },
-        )
+        .plan(&finding(), &ctx(&idx))
     }
 
     #[test]
@@ -153,9 +160,9 @@ mod tests {
             step.summary,
             "expand PersistentVolumeClaim data/data-db-0 from 10Gi to 15Gi"
         );
-        let (_, skip) = plan(false).expect_err("not expandable");
+        let refusal = plan(false).expect_err("not expandable");
         assert_eq!(
-            skip.reason,
+            refusal.reason,
             "StorageClass fast does not allow volume expansion"
         );
     }

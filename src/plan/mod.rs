@@ -16,46 +16,61 @@ mod run_job;
 mod scale;
 pub mod target;
 
+use crate::api::request::Request;
+use crate::api::resource::ObjectRef;
 use crate::detect::{Finding, TargetKind};
 use crate::inventory::Index;
+use crate::playbook::Loaded;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
-
-pub use target::ObjectRef;
 
 pub struct PlanContext<'a> {
     pub now: DateTime<Utc>,
     pub index: &'a Index,
 }
 
-/// The exact HTTP request an action would make.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What a planner checked when it could not plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Request {
-    pub method: &'static str,
-    pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
+pub enum PlanCheck {
+    /// The finding's object is not what the action works on, or cannot be named exactly.
+    Target,
+    /// The owning workload is missing, unknown or of a kind the action does not handle.
+    Owner,
+    /// The value is already at the playbook's cap or bound.
+    Cap,
+    /// The claim's StorageClass does not allow expansion.
+    StorageClass,
+    /// The object is not in the state the action is for (a pod that is not Failed).
+    TargetState,
 }
 
-pub const MERGE_PATCH: &str = "application/merge-patch+json";
-pub const STRATEGIC_MERGE_PATCH: &str = "application/strategic-merge-patch+json";
-pub const JSON: &str = "application/json";
+impl PlanCheck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Target => "target",
+            Self::Owner => "owner",
+            Self::Cap => "cap",
+            Self::StorageClass => "storageClass",
+            Self::TargetState => "targetState",
+        }
+    }
+}
 
-/// Why an action was not planned; shown in the report as `guard` and `reason`.
+/// Why an action was not planned for a finding.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Skip {
-    pub guard: &'static str,
+pub struct Refusal {
+    /// What the action would have acted on, when that could be named.
+    pub target: Option<ObjectRef>,
+    pub check: PlanCheck,
     pub reason: String,
 }
 
-impl Skip {
-    pub fn new(guard: &'static str, reason: impl Into<String>) -> Self {
+impl Refusal {
+    pub fn new(target: Option<ObjectRef>, check: PlanCheck, reason: impl Into<String>) -> Self {
         Self {
-            guard,
+            target,
+            check,
             reason: reason.into(),
         }
     }
@@ -73,10 +88,14 @@ pub struct Step {
 pub trait PlanAction {
     /// The finding targets this action can act on (directly or through their owner).
     fn acts_on(&self) -> &'static [TargetKind];
-    fn plan(&self, finding: &Finding, ctx: &PlanContext) -> Result<Step, (ObjectRef, Skip)>;
+    fn plan(&self, finding: &Finding, ctx: &PlanContext) -> Result<Step, Refusal>;
     /// Checks across fields that the schema cannot express: `(field path, message)`.
     fn problems(&self) -> Vec<(String, String)> {
         Vec::new()
+    }
+    /// The action's own limit on how many it does in one round (deleteFailedPods maxCount).
+    fn max_per_round(&self) -> Option<u32> {
+        None
     }
 }
 
@@ -131,6 +150,63 @@ pub const ALL_TARGETS: &[TargetKind] = &[
     TargetKind::PersistentVolumeClaim,
 ];
 
+/// One planned remediation: an action of a playbook for one or more findings.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Index of the playbook in the round's playbooks.
+    pub playbook: usize,
+    /// Index of the action in the playbook's `remediate`.
+    pub action: usize,
+    /// Index of the first finding it answers (its facts are what guards read).
+    pub finding: usize,
+    /// Fingerprints of every finding it answers.
+    pub findings: Vec<String>,
+    pub result: Result<Step, Refusal>,
+}
+
+impl Planned {
+    pub fn target(&self) -> Option<&ObjectRef> {
+        match &self.result {
+            Ok(s) => Some(&s.target),
+            Err(r) => r.target.as_ref(),
+        }
+    }
+}
+
+/// Plans every remediation of every finding. The same request for several findings (three
+/// OOM-killed pods of one Deployment) is planned once and lists all of them.
+pub fn plan_all(playbooks: &[Loaded], findings: &[Finding], ctx: &PlanContext) -> Vec<Planned> {
+    let mut planned: Vec<Planned> = Vec::new();
+    for (fi, f) in findings.iter().enumerate() {
+        let Some(pi) = playbooks.iter().position(|p| p.name() == f.playbook) else {
+            continue;
+        };
+        for (ai, action) in playbooks[pi].playbook.spec.remediate.iter().enumerate() {
+            let result = action.imp().plan(f, ctx);
+            let same = planned.iter_mut().find(|p| {
+                p.playbook == pi
+                    && p.action == ai
+                    && match (&p.result, &result) {
+                        (Ok(a), Ok(b)) => a == b,
+                        (Err(a), Err(b)) => a == b,
+                        _ => false,
+                    }
+            });
+            match same {
+                Some(p) => p.findings.push(f.fingerprint.clone()),
+                None => planned.push(Planned {
+                    playbook: pi,
+                    action: ai,
+                    finding: fi,
+                    findings: vec![f.fingerprint.clone()],
+                    result,
+                }),
+            }
+        }
+    }
+    planned
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
@@ -170,6 +246,8 @@ pub(crate) mod testing {
             evidence: Evidence::default(),
             message: String::new(),
             context: Default::default(),
+            labels: Default::default(),
+            facts: Default::default(),
         }
     }
 
@@ -184,5 +262,9 @@ pub(crate) mod testing {
             }
         }
         index
+    }
+
+    pub fn ctx(index: &Index) -> PlanContext<'_> {
+        PlanContext { now: now(), index }
     }
 }

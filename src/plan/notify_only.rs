@@ -1,6 +1,6 @@
 //! `notifyOnly`: change nothing; the finding goes to the notification route.
 
-use super::{ALL_TARGETS, ObjectRef, PlanAction, PlanContext, Skip, Step};
+use super::{ALL_TARGETS, PlanAction, PlanContext, Refusal, Step, target};
 use crate::detect::{Finding, TargetKind};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -33,8 +33,8 @@ impl PlanAction for NotifyOnly {
         ALL_TARGETS
     }
 
-    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, (ObjectRef, Skip)> {
-        let target = ObjectRef::of_finding(f);
+    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, Refusal> {
+        let target = target::of_finding(f)?;
         Ok(Step {
             summary: format!("notify about {}", target.display()),
             target,

@@ -1,8 +1,7 @@
 //! `rolloutRestart`: what `kubectl rollout restart` does, on the pod's owning workload.
 
-use super::{
-    ObjectRef, PlanAction, PlanContext, Request, STRATEGIC_MERGE_PATCH, Skip, Step, target,
-};
+use super::{PlanAction, PlanContext, Refusal, Step, target};
+use crate::api::request::{ContentType, Request};
 use crate::detect::{Finding, TargetKind};
 use crate::objects::WorkloadKind;
 use schemars::JsonSchema;
@@ -41,25 +40,24 @@ impl PlanAction for RolloutRestart {
         &[TargetKind::Pod]
     }
 
-    fn plan(&self, f: &Finding, ctx: &PlanContext) -> Result<Step, (ObjectRef, Skip)> {
+    fn plan(&self, f: &Finding, ctx: &PlanContext) -> Result<Step, Refusal> {
         let kinds = [
             WorkloadKind::Deployment,
             WorkloadKind::StatefulSet,
             WorkloadKind::DaemonSet,
         ];
-        let (owner, workload) = target::owning_workload(f, ctx.index, &kinds)?;
+        let (owner, _) = target::owning_workload(f, ctx.index, &kinds)?;
         let at = ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         Ok(Step {
             summary: format!("restart the pods of {}", owner.display()),
-            target: owner,
-            request: Some(Request {
-                method: "PATCH",
-                path: target::workload_path(workload),
-                content_type: Some(STRATEGIC_MERGE_PATCH),
-                body: Some(json!({"spec": {"template": {"metadata": {"annotations": {
+            request: Some(Request::patch(
+                &owner,
+                ContentType::StrategicMergePatch,
+                json!({"spec": {"template": {"metadata": {"annotations": {
                     "kubectl.kubernetes.io/restartedAt": at
-                }}}}})),
-            }),
+                }}}}}),
+            )),
+            target: owner,
         })
     }
 }
@@ -67,38 +65,36 @@ impl PlanAction for RolloutRestart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::testing::{index, now, pod_finding};
+    use crate::plan::PlanCheck;
+    use crate::plan::testing::{ctx, index, pod_finding};
 
     #[test]
     fn patches_the_owning_deployment_and_refuses_to_guess() {
         let idx = index(
             "kind: Deployment\napiVersion: apps/v1\nmetadata: {name: api, namespace: shop}\n",
         );
-        let ctx = PlanContext {
-            now: now(),
-            index: &idx,
-        };
+        let ctx = ctx(&idx);
         let step = RolloutRestart {}
             .plan(&pod_finding(Some(("Deployment", "api", true))), &ctx)
             .expect("planned");
         let req = step.request.expect("request");
-        assert_eq!(req.path, "/apis/apps/v1/namespaces/shop/deployments/api");
+        assert_eq!(req.path(), "/apis/apps/v1/namespaces/shop/deployments/api");
         assert_eq!(
-            req.body.expect("body")["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"],
+            req.body().expect("body")["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"],
             "2026-11-22T10:00:00Z"
         );
-        let (_, skip) = RolloutRestart {}
+        let refusal = RolloutRestart {}
             .plan(&pod_finding(None), &ctx)
             .expect_err("no owner");
-        assert_eq!(skip.guard, "owner");
-        let (r, skip) = RolloutRestart {}
+        assert_eq!(refusal.check, PlanCheck::Owner);
+        let refusal = RolloutRestart {}
             .plan(&pod_finding(Some(("ReplicaSet", "api-5d9f", false))), &ctx)
             .expect_err("unresolved");
-        assert_eq!(r.kind, "ReplicaSet");
+        assert_eq!(refusal.target.expect("target").kind(), "ReplicaSet");
         assert!(
-            skip.reason.contains("not in the inventory"),
+            refusal.reason.contains("not in the inventory"),
             "{}",
-            skip.reason
+            refusal.reason
         );
     }
 }

@@ -1,7 +1,9 @@
 //! `runJob`: create a Job from a template in the playbook, told about the finding through
 //! environment variables.
 
-use super::{ALL_TARGETS, JSON, ObjectRef, PlanAction, PlanContext, Request, Skip, Step};
+use super::{ALL_TARGETS, PlanAction, PlanCheck, PlanContext, Refusal, Step, target};
+use crate::api::request::Request;
+use crate::api::resource::{ObjectRef, Resource};
 use crate::detect::{Finding, TargetKind};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -16,6 +18,17 @@ pub struct RunJob {
     #[schemars(extend("format" = "dns-label"))]
     pub namespace: Option<String>,
     pub template: JobTemplate,
+    /// Seconds a finished Job is kept before Kubernetes deletes it (default one hour).
+    #[serde(default = "default_ttl")]
+    #[schemars(range(min = 0, max = 604800))]
+    pub ttl_seconds_after_finished: u32,
+    /// Run the Job's pod on the finding's node (nodeName), e.g. to clean up a node's disk.
+    #[serde(default)]
+    pub run_on_target_node: bool,
+}
+
+fn default_ttl() -> u32 {
+    3600
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -41,8 +54,11 @@ impl RunJob {
 Creates a batch/v1 Job from `template` (metadata labels/annotations and a JobSpec) in
 `namespace` or the finding's namespace. The Job's name is derived from the playbook and the
 finding's fingerprint, so a retried round does not start it twice. Each container gets
-ROUNDS_TARGET_KIND, ROUNDS_TARGET_NAMESPACE, ROUNDS_TARGET_NAME and ROUNDS_FINGERPRINT.
-Arguments: namespace (optional), template (required).";
+ROUNDS_TARGET_KIND, ROUNDS_TARGET_NAMESPACE, ROUNDS_TARGET_NAME, ROUNDS_TARGET_NODE and
+ROUNDS_FINGERPRINT; the Job gets ttlSecondsAfterFinished and, unless the template sets one,
+restartPolicy Never.
+Arguments: namespace (optional), template (required), ttlSecondsAfterFinished (3600),
+runOnTargetNode (false: set the pod's nodeName to the finding's node).";
 
     /// A complete playbook using it; a test validates it.
     pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
@@ -78,20 +94,24 @@ impl PlanAction for RunJob {
         ALL_TARGETS
     }
 
-    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, (ObjectRef, Skip)> {
+    fn plan(&self, f: &Finding, _: &PlanContext) -> Result<Step, Refusal> {
+        let finding = target::of_finding(f)?;
         let Some(ns) = self
             .namespace
             .clone()
             .or_else(|| f.target.namespace.clone())
         else {
-            return Err((
-                ObjectRef::of_finding(f),
-                Skip::new(
-                    "target",
-                    "the finding is cluster-scoped; set runJob.namespace",
-                ),
+            return Err(Refusal::new(
+                Some(finding),
+                PlanCheck::Target,
+                "the finding is cluster-scoped; set runJob.namespace",
             ));
         };
+        let node = f
+            .facts
+            .node
+            .clone()
+            .or_else(|| (f.target.kind == TargetKind::Node).then(|| f.target.name.clone()));
         let hash = f.fingerprint.trim_start_matches("sha256:");
         let prefix: String = f.playbook.chars().take(40).collect();
         let name = format!(
@@ -99,6 +119,13 @@ impl PlanAction for RunJob {
             prefix.trim_end_matches('-'),
             &hash[..hash.len().min(10)]
         );
+        let job = ObjectRef::namespaced(&Resource::JOB, &ns, &name).map_err(|e| {
+            Refusal::new(
+                Some(finding.clone()),
+                PlanCheck::Target,
+                format!("cannot name the Job: {e}"),
+            )
+        })?;
         let mut labels = self.template.metadata.labels.clone();
         labels.insert("app.kubernetes.io/managed-by".into(), "rounds".into());
         labels.insert("rounds.dev/playbook".into(), f.playbook.clone());
@@ -109,6 +136,7 @@ impl PlanAction for RunJob {
             {"name": "ROUNDS_TARGET_KIND", "value": f.target.kind.as_str()},
             {"name": "ROUNDS_TARGET_NAMESPACE", "value": f.target.namespace.clone().unwrap_or_default()},
             {"name": "ROUNDS_TARGET_NAME", "value": f.target.name},
+            {"name": "ROUNDS_TARGET_NODE", "value": node.clone().unwrap_or_default()},
             {"name": "ROUNDS_FINGERPRINT", "value": f.fingerprint},
         ]);
         if let Some(containers) = spec
@@ -122,28 +150,31 @@ impl PlanAction for RunJob {
                 }
             }
         }
-        let job = ObjectRef {
-            kind: "Job".into(),
-            namespace: Some(ns.clone()),
-            name: name.clone(),
-        };
+        if let Some(pod_spec) = spec
+            .pointer_mut("/template/spec")
+            .and_then(Value::as_object_mut)
+        {
+            pod_spec
+                .entry("restartPolicy")
+                .or_insert_with(|| json!("Never"));
+            if self.run_on_target_node
+                && let Some(n) = &node
+            {
+                pod_spec.insert("nodeName".into(), json!(n));
+            }
+        }
+        spec["ttlSecondsAfterFinished"] = json!(self.ttl_seconds_after_finished);
         Ok(Step {
-            summary: format!(
-                "create {} for {}",
-                job.display(),
-                ObjectRef::of_finding(f).display()
-            ),
-            request: Some(Request {
-                method: "POST",
-                path: format!("/apis/batch/v1/namespaces/{ns}/jobs"),
-                content_type: Some(JSON),
-                body: Some(json!({
+            summary: format!("create {} for {}", job.display(), finding.display()),
+            request: Some(Request::create(
+                &job,
+                json!({
                     "apiVersion": "batch/v1",
                     "kind": "Job",
                     "metadata": {"name": name, "namespace": ns, "labels": labels, "annotations": annotations},
                     "spec": spec,
-                })),
-            }),
+                }),
+            )),
             target: job,
         })
     }
@@ -168,7 +199,7 @@ impl PlanAction for RunJob {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::testing::{index, now, pod_finding};
+    use crate::plan::testing::{ctx, index, pod_finding};
 
     #[test]
     fn creates_a_named_job_with_the_finding_in_its_environment() {
@@ -180,21 +211,17 @@ mod tests {
         let idx = index("");
         let mut f = pod_finding(None);
         f.fingerprint = "sha256:0123456789abcdef".into();
-        let step = action
-            .plan(
-                &f,
-                &PlanContext {
-                    now: now(),
-                    index: &idx,
-                },
-            )
-            .expect("planned");
-        let body = step.request.expect("request").body.expect("body");
+        f.facts.node = Some("node-a".into());
+        let step = action.plan(&f, &ctx(&idx)).expect("planned");
+        let req = step.request.expect("request");
+        assert_eq!(req.path(), "/apis/batch/v1/namespaces/shop/jobs");
+        let body = req.body().cloned().expect("body");
         assert_eq!(body["metadata"]["name"], "rounds-pb-0123456789");
-        assert_eq!(
-            body["spec"]["template"]["spec"]["containers"][0]["env"][2]["value"],
-            "api-5d9f-x1"
-        );
+        let pod = &body["spec"]["template"]["spec"];
+        assert_eq!(pod["containers"][0]["env"][2]["value"], "api-5d9f-x1");
+        assert_eq!(pod["containers"][0]["env"][3]["value"], "node-a");
+        assert_eq!(pod["restartPolicy"], "Never");
+        assert_eq!(body["spec"]["ttlSecondsAfterFinished"], 3600);
     }
 
     #[test]

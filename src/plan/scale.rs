@@ -1,6 +1,7 @@
-//! `scale`: change the replica count of the owning workload through its `scale` subresource.
+//! `scale`: change the replica count of the owning workload, within bounds.
 
-use super::{MERGE_PATCH, ObjectRef, PlanAction, PlanContext, Request, Skip, Step, target};
+use super::{PlanAction, PlanCheck, PlanContext, Refusal, Step, target};
+use crate::api::request::{ContentType, Request};
 use crate::detect::{Finding, TargetKind};
 use crate::objects::WorkloadKind;
 use schemars::JsonSchema;
@@ -30,8 +31,11 @@ fn one() -> i32 {
 impl Scale {
     pub const EXPLAIN: &str = "\
 Changes the replicas of the workload that owns the finding's pod (Deployment, StatefulSet,
-ReplicaSet) through its scale subresource, by `by`, kept between `min` and `max`. A workload
-already at the bound is skipped. Arguments: by (default 1), min (default 0), max (required).";
+ReplicaSet) by `by`, kept between `min` and `max`, with a merge patch of spec.replicas that
+carries the workload's resourceVersion (so replicas changed since they were read, by a person
+or an autoscaler, are re-read first; and rounds' audit annotation goes in the same write).
+A workload already at the bound is skipped.
+Arguments: by (default 1), min (default 0), max (required).";
 
     /// A complete playbook using it; a test validates it.
     pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
@@ -54,7 +58,7 @@ impl PlanAction for Scale {
         &[TargetKind::Pod]
     }
 
-    fn plan(&self, f: &Finding, ctx: &PlanContext) -> Result<Step, (ObjectRef, Skip)> {
+    fn plan(&self, f: &Finding, ctx: &PlanContext) -> Result<Step, Refusal> {
         let kinds = [
             WorkloadKind::Deployment,
             WorkloadKind::StatefulSet,
@@ -64,23 +68,23 @@ impl PlanAction for Scale {
         let current = workload.replicas.unwrap_or(1);
         let wanted = (current + i64::from(self.by)).clamp(i64::from(self.min), i64::from(self.max));
         if wanted == current {
-            return Err((
-                owner,
-                Skip::new("cap", format!("{current} replicas is already at the bound")),
+            return Err(Refusal::new(
+                Some(owner),
+                PlanCheck::Cap,
+                format!("{current} replicas is already at the bound"),
             ));
+        }
+        let mut body = json!({"spec": {"replicas": wanted}});
+        if let Some(rv) = &workload.metadata.resource_version {
+            body["metadata"] = json!({"resourceVersion": rv});
         }
         Ok(Step {
             summary: format!(
                 "scale {} from {current} to {wanted} replicas",
                 owner.display()
             ),
+            request: Some(Request::patch(&owner, ContentType::MergePatch, body)),
             target: owner,
-            request: Some(Request {
-                method: "PATCH",
-                path: format!("{}/scale", target::workload_path(workload)),
-                content_type: Some(MERGE_PATCH),
-                body: Some(json!({"spec": {"replicas": wanted}})),
-            }),
         })
     }
 
@@ -99,17 +103,14 @@ impl PlanAction for Scale {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::testing::{index, now, pod_finding};
+    use crate::plan::testing::{ctx, index, pod_finding};
 
     #[test]
     fn scales_within_bounds() {
         let idx = index(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec: {replicas: 3}\n",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop, resourceVersion: '7'}\nspec: {replicas: 3}\n",
         );
-        let ctx = PlanContext {
-            now: now(),
-            index: &idx,
-        };
+        let ctx = ctx(&idx);
         let f = pod_finding(Some(("Deployment", "api", true)));
         let step = Scale {
             by: 2,
@@ -122,17 +123,19 @@ mod tests {
             step.summary,
             "scale Deployment shop/api from 3 to 4 replicas"
         );
+        let req = step.request.expect("request");
+        assert_eq!(req.path(), "/apis/apps/v1/namespaces/shop/deployments/api");
         assert_eq!(
-            step.request.expect("request").path,
-            "/apis/apps/v1/namespaces/shop/deployments/api/scale"
+            req.body().cloned(),
+            Some(json!({"metadata": {"resourceVersion": "7"}, "spec": {"replicas": 4}}))
         );
-        let (_, skip) = Scale {
+        let refusal = Scale {
             by: 1,
             min: 0,
             max: 3,
         }
         .plan(&f, &ctx)
         .expect_err("at max");
-        assert_eq!(skip.guard, "cap");
+        assert_eq!(refusal.check, PlanCheck::Cap);
     }
 }

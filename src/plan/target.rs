@@ -1,45 +1,72 @@
 //! What an action acts on, and how a finding leads to it (through `ownerReferences`, never
 //! through names).
 
-use super::Skip;
-use crate::detect::{Finding, TargetKind};
+use super::{PlanCheck, Refusal};
+use crate::api::resource::{ObjectRef, Resource};
+use crate::detect::{Finding, Owner, Target, TargetKind};
 use crate::objects::{Workload, WorkloadKind};
-use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct ObjectRef {
-    pub kind: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    pub name: String,
-}
-
-impl ObjectRef {
-    pub fn of_finding(f: &Finding) -> Self {
-        Self {
-            kind: f.target.kind.as_str().to_owned(),
-            namespace: f.target.namespace.clone(),
-            name: f.target.name.clone(),
-        }
-    }
-
-    pub fn display(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
-            None => format!("{} {}", self.kind, self.name),
-        }
+/// The resource of a finding's object.
+pub fn resource_of(kind: TargetKind) -> &'static Resource {
+    match kind {
+        TargetKind::Pod => &Resource::POD,
+        TargetKind::Node => &Resource::NODE,
+        TargetKind::Job => &Resource::JOB,
+        TargetKind::PersistentVolumeClaim => &Resource::PERSISTENT_VOLUME_CLAIM,
     }
 }
 
-/// The pod a finding is about, with its API path.
-pub fn pod(f: &Finding) -> Result<(ObjectRef, String), (ObjectRef, Skip)> {
-    let r = ObjectRef::of_finding(f);
+/// The finding's object, named exactly, or why it cannot be.
+pub fn of_target(t: &Target, uid: Option<&str>) -> Result<ObjectRef, Refusal> {
+    ObjectRef::new(resource_of(t.kind), t.namespace.as_deref(), &t.name)
+        .map(|r| r.with_uid(uid))
+        .map_err(|e| {
+            Refusal::new(
+                None,
+                PlanCheck::Target,
+                format!("cannot name {} exactly: {e}", t.display()),
+            )
+        })
+}
+
+pub fn of_finding(f: &Finding) -> Result<ObjectRef, Refusal> {
+    of_target(&f.target, f.facts.uid.as_deref())
+}
+
+/// The owner at the top of the finding's chain, when rounds knows its kind.
+pub fn of_owner(o: &Owner) -> Option<ObjectRef> {
+    let kind = WorkloadKind::from_kind(&o.kind)?;
+    ObjectRef::namespaced(Resource::of_workload(kind), &o.namespace, &o.name).ok()
+}
+
+/// A workload as an object reference (with its uid).
+pub fn of_workload(w: &Workload) -> Result<ObjectRef, Refusal> {
+    ObjectRef::namespaced(
+        Resource::of_workload(w.kind),
+        w.namespace(),
+        &w.metadata.name,
+    )
+    .map(|r| r.with_uid(w.metadata.uid.as_deref()))
+    .map_err(|e| {
+        Refusal::new(
+            None,
+            PlanCheck::Target,
+            format!("cannot name the {} exactly: {e}", w.kind.as_str()),
+        )
+    })
+}
+
+/// The pod a finding is about.
+pub fn pod(f: &Finding) -> Result<ObjectRef, Refusal> {
+    let r = of_finding(f)?;
     if f.target.kind != TargetKind::Pod {
-        return Err((r, Skip::new("target", "the finding is not about a pod")));
+        return Err(Refusal::new(
+            Some(r),
+            PlanCheck::Target,
+            "the finding is not about a pod",
+        ));
     }
-    let ns = f.target.namespace.as_deref().unwrap_or("default");
-    let path = format!("/api/v1/namespaces/{ns}/pods/{}", f.target.name);
-    Ok((r, path))
+    Ok(r)
 }
 
 /// The workload that controls a finding's pod, if it is one of `kinds` and is in the inventory.
@@ -47,62 +74,41 @@ pub fn owning_workload<'a>(
     f: &Finding,
     index: &'a crate::inventory::Index,
     kinds: &[WorkloadKind],
-) -> Result<(ObjectRef, &'a Workload), (ObjectRef, Skip)> {
-    let finding_ref = ObjectRef::of_finding(f);
+) -> Result<(ObjectRef, &'a Workload), Refusal> {
+    let finding_ref = of_finding(f)?;
     let Some(owner) = &f.owner else {
-        return Err((
-            finding_ref,
-            Skip::new(
-                "owner",
-                "the pod has no controller; rounds does not guess one",
-            ),
+        return Err(Refusal::new(
+            Some(finding_ref),
+            PlanCheck::Owner,
+            "the pod has no controller; rounds does not guess one",
         ));
     };
-    let owner_ref = ObjectRef {
-        kind: owner.kind.clone(),
-        namespace: Some(owner.namespace.clone()),
-        name: owner.name.clone(),
-    };
+    let owner_ref = of_owner(owner);
     if !owner.resolved {
-        return Err((
+        return Err(Refusal::new(
             owner_ref,
-            Skip::new(
-                "owner",
-                format!(
-                    "{} {}/{} is not in the inventory, so the workload above it is unknown",
-                    owner.kind, owner.namespace, owner.name
-                ),
+            PlanCheck::Owner,
+            format!(
+                "{} {}/{} is not in the inventory, so the workload above it is unknown",
+                owner.kind, owner.namespace, owner.name
             ),
         ));
     }
     let kind = WorkloadKind::from_kind(&owner.kind).filter(|k| kinds.contains(k));
     let workload = kind.and_then(|k| index.workload(k, &owner.namespace, &owner.name));
     match workload {
-        Some(w) => Ok((owner_ref, w)),
+        Some(w) => Ok((of_workload(w)?, w)),
         None => {
             let allowed: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-            Err((
-                owner_ref,
-                Skip::new(
-                    "owner",
-                    format!(
-                        "the owner is a {}; this action works on {}",
-                        owner.kind,
-                        allowed.join(", ")
-                    ),
+            Err(Refusal::new(
+                owner_ref.or(Some(finding_ref)),
+                PlanCheck::Owner,
+                format!(
+                    "the owner is a {}; this action works on {}",
+                    owner.kind,
+                    allowed.join(", ")
                 ),
             ))
         }
     }
-}
-
-/// `/apis/apps/v1/namespaces/NS/deployments/NAME`
-pub fn workload_path(w: &Workload) -> String {
-    format!(
-        "{}/namespaces/{}/{}/{}",
-        w.kind.api_path_prefix(),
-        w.namespace(),
-        w.kind.resource(),
-        w.metadata.name
-    )
 }

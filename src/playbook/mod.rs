@@ -33,10 +33,11 @@ pub struct Loaded {
     pub located: Located,
 }
 
-/// A valid runner config found among the files given to `rounds validate`.
+/// A valid document of another kind found among playbooks (the runner config given to
+/// `rounds validate`), typed by the caller's check.
 #[derive(Debug, Clone)]
-pub struct LoadedConfig {
-    pub config: crate::config::RunnerConfig,
+pub struct LoadedConfig<C> {
+    pub config: C,
     pub file: String,
     /// `sha256:` of the canonical JSON form, as for playbooks.
     pub digest: String,
@@ -44,14 +45,34 @@ pub struct LoadedConfig {
 }
 
 /// Everything read from a set of paths: the valid documents, every error of all files, and
-/// warnings (valid values that look wrong).
-#[derive(Debug, Default)]
-pub struct Loading {
+/// warnings (valid values that look wrong). `C` is what the caller's [`OtherKind`] check makes
+/// of documents of another kind (nothing for a plain [`load`]).
+#[derive(Debug)]
+pub struct Loading<C = ()> {
     pub playbooks: Vec<Loaded>,
-    pub configs: Vec<LoadedConfig>,
+    pub configs: Vec<LoadedConfig<C>>,
     pub errors: Vec<Diagnostic>,
     pub warnings: Vec<Diagnostic>,
 }
+
+impl<C> Default for Loading<C> {
+    fn default() -> Self {
+        Self {
+            playbooks: Vec::new(),
+            configs: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Checks a document of another kind found among playbooks (the runner config, for
+/// `rounds validate`): its `kind` and how to check it. (Given by the caller, so playbooks
+/// need not know the runner config.)
+pub type OtherKind<'a, C> = (
+    &'a str,
+    &'a dyn Fn(&Source, &tree::Node) -> Result<C, Vec<Diagnostic>>,
+);
 
 /// `sha256:` of a document's canonical form (JSON with sorted keys).
 pub fn digest(doc: &tree::Node) -> String {
@@ -99,7 +120,7 @@ pub fn playbook_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 /// Loads and validates every playbook under `paths`. Returns all problems of all files
 /// together. Warnings (valid values that look wrong) are logged.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
-    let loading = load_all(paths, false);
+    let loading = load_all::<()>(paths, &[]);
     for w in &loading.warnings {
         tracing::warn!(
             file = %w.file,
@@ -117,10 +138,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
     }
 }
 
-/// Reads every document under `paths`: playbooks, and with `accept_configs` also runner configs
-/// (`kind: RunnerConfig`, for `rounds validate`). Valid documents are kept even when others
-/// have errors, so later checks (`crate::lint`) can still look at them.
-pub fn load_all(paths: &[PathBuf], accept_configs: bool) -> Loading {
+/// Reads every document under `paths`: playbooks, and documents of the `others` kinds (the
+/// runner config, for `rounds validate`), each checked by its own check. Valid documents are
+/// kept even when others have errors, so later checks (`crate::lint`) can still look at them.
+pub fn load_all<C>(paths: &[PathBuf], others: &[OtherKind<C>]) -> Loading<C> {
     let schema = schema();
     let mut out = Loading::default();
     let problems = &mut out.errors;
@@ -168,9 +189,9 @@ pub fn load_all(paths: &[PathBuf], accept_configs: bool) -> Loading {
             }
             for doc in docs {
                 let kind = doc.get("kind").map(|k| k.to_json());
-                if accept_configs && kind.as_ref().and_then(|k| k.as_str()) == Some("RunnerConfig")
-                {
-                    match crate::config::check_document(&source, &doc) {
+                let kind = kind.as_ref().and_then(|k| k.as_str());
+                if let Some((_, check)) = others.iter().find(|(k, _)| Some(*k) == kind) {
+                    match check(&source, &doc) {
                         Ok(config) => out.configs.push(LoadedConfig {
                             config,
                             file: source.file.clone(),

@@ -1,6 +1,6 @@
 //! The playbook document: `apiVersion: rounds.dev/v1alpha1`, `kind: Playbook`.
 
-use super::values::{CronSchedule, Duration, Glob, IntOrPercent, LabelSelector};
+use super::values::{CronSchedule, Duration, Glob, IntOrPercent, LabelSelector, TimeZoneName};
 use crate::detect::Detector;
 use crate::plan::Action;
 use schemars::JsonSchema;
@@ -52,6 +52,9 @@ pub struct PlaybookSpec {
     /// When the playbook is due (five-field cron, as in a CronJob). Default: every round.
     #[serde(default)]
     pub schedule: Option<CronSchedule>,
+    /// The time zone `schedule` is read in (IANA name, as a CronJob's timeZone); default UTC.
+    #[serde(default)]
+    pub time_zone: Option<TimeZoneName>,
     /// Which objects the playbook looks at.
     #[serde(default)]
     pub scope: Scope,
@@ -140,6 +143,9 @@ pub struct Window {
     pub schedule: CronSchedule,
     /// How long it stays open.
     pub duration: Duration,
+    /// The time zone the schedule is read in (IANA name); default UTC.
+    #[serde(default)]
+    pub time_zone: Option<TimeZoneName>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -61,6 +61,7 @@ pub fn format_expected(format: &str) -> Option<&'static str> {
         "glob" => "a glob such as shop-*",
         "label-selector" => "a label selector such as app=web,tier!=db",
         "cron" => "a five-field cron schedule such as */30 * * * *",
+        "time-zone" => "an IANA time zone such as Europe/Berlin",
         "dns-label" => "a name of lower-case letters, digits and '-'",
         "rfc3339" => "an RFC 3339 time such as 2026-01-01T00:00:00Z",
         _ => return None,
@@ -104,6 +105,7 @@ pub fn check_format(format: &str, text: &str) -> Result<(), String> {
         "glob" => text.parse::<Glob>().map(drop),
         "label-selector" => text.parse::<LabelSelector>().map(drop),
         "cron" => text.parse::<CronSchedule>().map(drop),
+        "time-zone" => text.parse::<TimeZoneName>().map(drop),
         "dns-label" => check_dns_label(text),
         "rfc3339" => chrono::DateTime::parse_from_rfc3339(text)
             .map(drop)
@@ -616,7 +618,47 @@ impl CronSchedule {
     ) -> Option<chrono::DateTime<chrono::Utc>> {
         self.cron.find_previous_occurrence(&t, true).ok()
     }
+
+    /// The latest firing at or before `t`, with the schedule read in the time zone `tz` (as a
+    /// CronJob's `timeZone`).
+    pub fn previous_in(
+        &self,
+        t: chrono::DateTime<chrono::Utc>,
+        tz: &TimeZoneName,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let local = t.with_timezone(&tz.0);
+        self.cron
+            .find_previous_occurrence(&local, true)
+            .ok()
+            .map(|p| p.with_timezone(&chrono::Utc))
+    }
 }
+
+/// An IANA time zone name (`Europe/Berlin`, `UTC`), as a CronJob's `timeZone`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZoneName(pub chrono_tz::Tz);
+
+impl FromStr for TimeZoneName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            format!("unknown time zone {s:?}; use an IANA name like Europe/Berlin or UTC")
+        })
+    }
+}
+
+impl fmt::Display for TimeZoneName {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+text_value!(
+    TimeZoneName,
+    "time-zone",
+    "string",
+    "An IANA time zone: Europe/Berlin, America/New_York, UTC."
+);
 
 impl FromStr for CronSchedule {
     type Err = String;

@@ -46,18 +46,24 @@ pub fn render(r: &RoundReport) -> String {
                 .filter(|a| a.playbook == p.name && a.findings.first() == Some(&f.fingerprint))
             {
                 let _ = write!(out, "    {} {}: {}", a.status.as_str(), a.action, a.summary);
-                if a.status == ActionStatus::Skipped {
-                    let _ = write!(
-                        out,
-                        " [{}: {}]",
-                        a.guard.unwrap_or("guard"),
-                        a.reason.as_deref().unwrap_or("")
-                    );
+                match a.status {
+                    ActionStatus::Skipped => {
+                        let _ = write!(
+                            out,
+                            " [{}: {}]",
+                            a.guard.map_or("guard", |g| g.name()),
+                            a.reason.as_deref().unwrap_or("")
+                        );
+                    }
+                    ActionStatus::Failed => {
+                        let _ = write!(out, " [{}]", a.reason.as_deref().unwrap_or(""));
+                    }
+                    _ => {}
                 }
                 let _ = writeln!(out);
                 if let Some(req) = &a.patch {
-                    let _ = writeln!(out, "      {} {}", req.method, req.path);
-                    if let Some(body) = &req.body {
+                    let _ = writeln!(out, "      {} {}", req.method(), req.path());
+                    if let Some(body) = req.body() {
                         let _ = writeln!(out, "      {body}");
                     }
                 }
@@ -84,5 +90,11 @@ pub fn render(r: &RoundReport) -> String {
         "{} playbook(s), {} due; {} object(s) read; {} finding(s); actions: {} planned, {} applied, {} skipped, {} failed.",
         s.playbooks, s.due, s.objects, s.findings, s.planned, s.applied, s.skipped, s.failed
     );
+    if let Some(p) = &r.push {
+        let _ = match &p.error {
+            Some(e) => writeln!(out, "metrics push to {}{} FAILED: {e}", p.gateway, p.group),
+            None => writeln!(out, "metrics pushed to {}{}", p.gateway, p.group),
+        };
+    }
     out
 }

@@ -1,6 +1,7 @@
 //! Turns a stream of objects into findings: every due playbook's detector looks at each object
 //! once as it arrives; afterwards scope, owners, thresholds and fingerprints are applied.
 
+use super::context::NodeCounts;
 use crate::detect::{DetectContext, Detection, Finding, Reads};
 use crate::inventory::{Index, owners};
 use crate::objects::{Decoded, Object, WorkloadKind};
@@ -16,6 +17,7 @@ pub struct Collected {
     pub index: Index,
     pub notes: Vec<String>,
     pub objects: usize,
+    pub nodes: NodeCounts,
 }
 
 pub struct Collector<'a> {
@@ -26,6 +28,8 @@ pub struct Collector<'a> {
     ignored: BTreeMap<String, usize>,
     detector_notes: Vec<String>,
     pub objects: usize,
+    nodes: NodeCounts,
+    shard: crate::shard::Shard,
 }
 
 impl<'a> Collector<'a> {
@@ -38,7 +42,15 @@ impl<'a> Collector<'a> {
             ignored: BTreeMap::new(),
             detector_notes: Vec::new(),
             objects: 0,
+            nodes: NodeCounts::default(),
+            shard: crate::shard::Shard::WHOLE,
         }
+    }
+
+    /// Looks only at what belongs to `shard` (an Indexed Job's pod).
+    pub fn with_shard(mut self, shard: crate::shard::Shard) -> Self {
+        self.shard = shard;
+        self
     }
 
     /// The kinds the due playbooks read, so a live inventory lists only those.
@@ -61,6 +73,16 @@ impl<'a> Collector<'a> {
             }
         };
         self.objects += 1;
+        if let Object::Node(n) = &object {
+            // Counted for the whole cluster: the node guards' shares are of all nodes.
+            self.nodes.total += 1;
+            if n.spec.unschedulable {
+                self.nodes.unschedulable += 1;
+            }
+        }
+        if !self.shard.owns(&object) {
+            return;
+        }
         let reads = match &object {
             Object::Pod(_) => Some(Reads::Pods),
             Object::Node(_) => Some(Reads::Nodes),
@@ -110,9 +132,8 @@ impl<'a> Collector<'a> {
             if d.target.kind == crate::detect::TargetKind::PersistentVolumeClaim {
                 wanted.claims.insert((ns.to_owned(), d.target.name.clone()));
             }
-            if scope.namespace_selector.is_some() {
-                wanted.namespaces.insert(ns.to_owned());
-            }
+            // Every finding's namespace: for namespaceSelector, and for opt-out annotations.
+            wanted.namespaces.insert(ns.to_owned());
         }
         wanted
     }
@@ -182,6 +203,8 @@ impl<'a> Collector<'a> {
                     evidence: d.evidence,
                     message: d.message,
                     context: Default::default(),
+                    labels: labels.clone(),
+                    facts: d.facts,
                 },
                 d.occurrences,
             ));
@@ -217,6 +240,7 @@ impl<'a> Collector<'a> {
             index: self.index,
             notes,
             objects: self.objects,
+            nodes: self.nodes,
         }
     }
 }

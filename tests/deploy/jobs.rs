@@ -35,11 +35,23 @@ impl Controller {
         let flag = stop.clone();
         let namespace = namespace.to_owned();
         let token = token.to_owned();
+        // Jobs already in the snapshot (the demo cluster has an evicted round's Job) belong to
+        // no one here: only Jobs created while this controller runs are run.
+        let before: std::collections::BTreeSet<String> = server
+            .objects("batch", "jobs")
+            .iter()
+            .filter_map(|j| j["metadata"]["uid"].as_str().map(str::to_owned))
+            .collect();
         let handle = std::thread::spawn(move || {
             let mut ran: Vec<RanPod> = Vec::new();
             while !flag.load(Ordering::Relaxed) {
                 for job in server.objects("batch", "jobs") {
-                    if job["metadata"]["namespace"] != namespace.as_str() || finished(&job) {
+                    if job["metadata"]["namespace"] != namespace.as_str()
+                        || finished(&job)
+                        || job["metadata"]["uid"]
+                            .as_str()
+                            .is_some_and(|u| before.contains(u))
+                    {
                         continue;
                     }
                     step(&server, &job, &image, &token, &mut ran);

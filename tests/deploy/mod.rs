@@ -6,6 +6,7 @@
 
 pub mod jobs;
 pub mod kubelet;
+pub mod rbac;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -43,6 +43,8 @@ pub struct DocumentSeed<'s> {
     pub progress: &'s Progress,
     /// Where the document begins.
     pub pos: Option<Pos>,
+    /// Ask the parser where each item was written (YAML); JSON's reader counts it instead.
+    pub spanned: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
@@ -89,6 +91,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
             progress: self.progress,
             kind: None,
             without_kind: 0,
+            spanned: self.spanned,
         }
         .visit_seq(seq)?;
         Ok(Shape {
@@ -112,6 +115,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
                     progress: self.progress,
                     kind,
                     without_kind: 0,
+                    spanned: self.spanned,
                 })?;
                 shape.items = Some(count);
                 kindless_items = without_kind;
@@ -219,6 +223,17 @@ struct ItemsSeed<'s> {
     kind: Option<(String, String)>,
     /// Items that had no kind of their own.
     without_kind: usize,
+    spanned: bool,
+}
+
+impl ItemsSeed<'_> {
+    /// Where the JSON reader found the next item to begin (YAML items carry their span).
+    fn counted_start(&self) -> Option<Pos> {
+        if self.spanned {
+            return None;
+        }
+        self.progress.item_starts.borrow_mut().pop_front()
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
@@ -250,26 +265,33 @@ impl<'de> Visitor<'de> for ItemsSeed<'_> {
                 if seq.next_element::<IgnoredAny>()?.is_none() {
                     break;
                 }
+                let pos = self.counted_start();
                 (self.sink)(Found {
                     item: Item::Skipped {
                         kind: kind.clone(),
                         api_version: api_version.clone(),
                     },
                     index: Some(index),
-                    pos: self.progress.item_start.get(),
+                    pos,
                 });
                 index += 1;
                 continue;
             }
-            let Some(spanned) = seq.next_element::<serde_saphyr::Spanned<Filtered>>()? else {
-                break;
+            let (mut item, pos) = if self.spanned {
+                let Some(spanned) = seq.next_element::<serde_saphyr::Spanned<Filtered>>()? else {
+                    break;
+                };
+                let at = spanned.referenced;
+                (
+                    spanned.value.0,
+                    self.progress.in_document(at.line(), at.column()),
+                )
+            } else {
+                let Some(Filtered(item)) = seq.next_element::<Filtered>()? else {
+                    break;
+                };
+                (item, self.counted_start())
             };
-            let at = spanned.referenced;
-            let pos = self
-                .progress
-                .in_document(at.line(), at.column())
-                .or(self.progress.item_start.get());
-            let mut item = spanned.value.0;
             if let Item::Value(Value::Object(map)) = &mut item
                 && !map.contains_key("kind")
             {

@@ -98,7 +98,14 @@ fn content_hash(value: &Value) -> u64 {
         match v {
             Value::Null => 0u8.hash(h),
             Value::Bool(b) => (1u8, b).hash(h),
-            Value::Number(n) => (2u8, n.to_string()).hash(h),
+            Value::Number(n) => {
+                2u8.hash(h);
+                match (n.as_i64(), n.as_u64()) {
+                    (Some(i), _) => i.hash(h),
+                    (None, Some(u)) => u.hash(h),
+                    _ => n.as_f64().map(f64::to_bits).hash(h),
+                }
+            }
             Value::String(s) => (3u8, s).hash(h),
             Value::Array(items) => {
                 (4u8, items.len()).hash(h);
@@ -129,7 +136,16 @@ impl Identities {
             .pointer("/metadata/uid")
             .and_then(Value::as_str)
             .map_or(0, |u| hash_of(&[u], 3));
-        let content = content_hash(value);
+        // A resourceVersion names one version of one object: two copies with the same uid
+        // and resourceVersion are the same, without hashing all of them.
+        let version = value
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty() && uid != 0);
+        let content = match version {
+            Some(v) => hash_of(&[v], 4) ^ uid,
+            None => content_hash(value),
+        };
         match self.seen.get(&key) {
             None => {
                 self.seen.insert(key, Seen { content, uid, file });

@@ -179,6 +179,7 @@ impl<'a> Reading<'a> {
                         sink: &mut sink,
                         progress: &progress,
                         pos: Some(at),
+                        spanned: true,
                     }
                     .deserialize(de)
                 },
@@ -200,24 +201,27 @@ impl<'a> Reading<'a> {
 
     fn json(
         &mut self,
-        reader: impl BufRead,
+        reader: impl Read,
         progress: Rc<Progress>,
         file: usize,
     ) -> Result<(), String> {
-        let mut metered = Metered::new(reader, progress.clone(), self.limits);
-        let mut de = serde_json::Deserializer::from_reader(&mut metered);
+        let first_line = progress.line.get();
+        // The parser reads byte by byte from a buffer above the counting reader.
+        let metered = Metered::new(reader, progress.clone(), self.limits, first_line);
+        let mut de =
+            serde_json::Deserializer::from_reader(BufReader::with_capacity(256 * 1024, metered));
         loop {
             progress.begin_object();
-            progress.want_start.set(true);
             let mut sink = |found: Found| self.accept(found, file);
             let seed = DocumentSeed {
                 sink: &mut sink,
                 progress: &progress,
                 pos: None,
+                spanned: false,
             };
             match seed.deserialize(&mut de) {
-                Ok(shape) => check_list(&shape, progress.line.get(), false)?,
-                Err(e) => return Err(json_error(&e, &progress)),
+                Ok(shape) => check_list(&shape, 0, false)?,
+                Err(e) => return Err(json_error(&e, &progress, first_line)),
             }
             // Another document may follow (`jq` prints a stream of them).
             if de.end().is_ok() {
@@ -453,12 +457,12 @@ fn yaml_error(e: &serde_saphyr::Error, progress: &Progress) -> String {
 }
 
 /// A JSON error at its place, in our words; an input that ends early is cut off.
-fn json_error(e: &serde_json::Error, progress: &Progress) -> String {
+fn json_error(e: &serde_json::Error, progress: &Progress, first_line: u64) -> String {
     if let Some(stop) = progress.take_stop() {
         return stop.to_string();
     }
     let place = Pos {
-        line: e.line() as u64,
+        line: e.line() as u64 + first_line - 1,
         col: e.column() as u64,
     };
     let text = e.to_string();

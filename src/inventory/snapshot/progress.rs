@@ -4,6 +4,7 @@
 //! kept here and preferred.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 
 /// The bounds of reading one input.
@@ -92,14 +93,13 @@ pub struct Progress {
     pub position: Cell<u64>,
     /// Where the current object began (in bytes handed to the parser).
     pub mark: Cell<u64>,
-    /// The line of the next byte to hand on.
+    /// The line of the next byte to hand on (YAML), or where the input begins (JSON).
     pub line: Cell<u64>,
-    pub col: Cell<u64>,
     /// The first line of the YAML document being parsed (its positions count from there).
     pub document_line: Cell<u64>,
-    /// Set when a list item begins: the reader records where its first byte is (JSON).
-    pub want_start: Cell<bool>,
-    pub item_start: Cell<Option<Pos>>,
+    /// Where the items of lists begin, in order, as the JSON reader found them ahead of the
+    /// parser.
+    pub item_starts: RefCell<VecDeque<Pos>>,
     pub stop: RefCell<Option<Stop>>,
 }
 
@@ -107,7 +107,6 @@ impl Progress {
     pub fn new() -> Self {
         Self {
             line: Cell::new(1),
-            col: Cell::new(1),
             document_line: Cell::new(1),
             ..Self::default()
         }
@@ -116,8 +115,6 @@ impl Progress {
     /// An object begins here: its size counts from now.
     pub fn begin_object(&self) {
         self.mark.set(self.position.get());
-        self.want_start.set(true);
-        self.item_start.set(None);
     }
 
     /// Records why reading stopped and gives the parser an I/O error to stop with.

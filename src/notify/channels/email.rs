@@ -189,7 +189,8 @@ impl Deliver for Email {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.clone())
                 .port(self.port())
                 .tls(tls)
-                // lettre applies this to the connection and to every command.
+                // lettre's async transport applies this to connecting only: a server that
+                // stops answering mid-session is cut off by the attempt's timeout below.
                 .timeout(Some(
                     ctx.connect_timeout.max(std::time::Duration::from_secs(1)),
                 ));

@@ -96,6 +96,12 @@ Fields:\n  urlFile          the file holding the receiver URL\n  bearerTokenFile
                 "fingerprint": crate::notify::log::short(&g.fingerprint),
             }));
         }
+        if msg.dry_run {
+            // An annotation, not a label: the alert is the same one an apply round sends.
+            for a in &mut alerts {
+                a["annotations"]["dry_run"] = json!("true");
+            }
+        }
         let status = if msg.kind == Kind::Firing && !msg.items.is_empty() {
             "firing"
         } else {
