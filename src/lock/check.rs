@@ -1,20 +1,56 @@
 //! The lock as a round applies it: which loaded playbooks (and whether the runner config) are
-//! the ones that were locked.
+//! the ones that were locked. Built once with the round's configuration; the `lock` guard
+//! (`crate::guard`) asks it about each action.
 
-use super::Lock;
-use super::verify::short;
+use super::config::LockConfig;
+use super::verify::{config_digest, short};
+use super::{Lock, LockError};
 use crate::playbook::Loaded;
+use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockCheck {
     pub lock_file: String,
-    /// Playbooks whose digest is not in the lock: (name, digest).
-    pub unlocked: Vec<(String, String)>,
+    /// Playbooks whose digest is not in the lock.
+    pub unlocked: Vec<Unlocked>,
     /// Why the runner config is not the locked one, when it is not.
     pub config: Option<String>,
 }
 
+/// A playbook that is not the reviewed version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unlocked {
+    pub name: String,
+    /// The file it was loaded from.
+    pub file: String,
+    pub digest: String,
+}
+
 impl LockCheck {
+    /// Reads the lock the runner config names and compares this round's playbooks and runner
+    /// config (`config`, the file the round was given, if any) with it.
+    pub fn for_round(
+        lock: &LockConfig,
+        playbooks: &[Loaded],
+        config: Option<&Path>,
+    ) -> Result<Self, LockError> {
+        let locked = Lock::read(&lock.file)?;
+        let digest = config
+            .map(|c| {
+                config_digest(c).map_err(|d| LockError::Invalid {
+                    file: c.display().to_string(),
+                    diagnostics: vec![d],
+                })
+            })
+            .transpose()?;
+        Ok(Self::new(
+            &locked,
+            &lock.file.display().to_string(),
+            playbooks,
+            digest.as_deref(),
+        ))
+    }
+
     pub fn new(
         lock: &Lock,
         lock_file: &str,
@@ -24,7 +60,11 @@ impl LockCheck {
         let unlocked = playbooks
             .iter()
             .filter(|p| !lock.admits(&p.digest))
-            .map(|p| (p.name().to_owned(), p.digest.clone()))
+            .map(|p| Unlocked {
+                name: p.name().to_owned(),
+                file: p.file.clone(),
+                digest: p.digest.clone(),
+            })
             .collect();
         let config = match (&lock.config, config_digest) {
             (Some(l), Some(d)) if l.digest != d => Some(format!(
@@ -52,14 +92,18 @@ impl LockCheck {
         }
         self.unlocked
             .iter()
-            .find(|(name, _)| name == playbook)
-            .map(|(name, digest)| {
-                format!(
-                    "playbook {name} ({}) is not in the lock {}: it is not the reviewed version",
-                    short(digest),
-                    self.lock_file
-                )
-            })
+            .find(|u| u.name == playbook)
+            .map(|u| format!("{}: it is not the reviewed version", self.describe(u)))
+    }
+
+    fn describe(&self, u: &Unlocked) -> String {
+        format!(
+            "playbook {} ({}, {}) is not in the lock {}",
+            u.name,
+            u.file,
+            short(&u.digest),
+            self.lock_file
+        )
     }
 
     pub fn is_clean(&self) -> bool {
@@ -69,13 +113,31 @@ impl LockCheck {
     /// One sentence per problem, for the report's notes and the log.
     pub fn problems(&self) -> Vec<String> {
         let mut out: Vec<String> = self.config.iter().cloned().collect();
-        out.extend(self.unlocked.iter().map(|(name, digest)| {
-            format!(
-                "playbook {name} ({}) is not in the lock {}",
-                short(digest),
-                self.lock_file
+        out.extend(self.unlocked.iter().map(|u| self.describe(u)));
+        out
+    }
+
+    /// The problems with what the round does about them: an apply refuses to act, a plan or a
+    /// dry run goes on.
+    pub fn warnings(&self, apply: bool) -> Vec<String> {
+        let (config, playbook) = if apply {
+            ("every action is refused", "its actions are refused")
+        } else {
+            (
+                "this round goes on, but apply would refuse every action",
+                "this round goes on, but apply would refuse its actions",
             )
-        }));
+        };
+        let mut out: Vec<String> = self
+            .config
+            .iter()
+            .map(|c| format!("{c}: {config}"))
+            .collect();
+        out.extend(
+            self.unlocked
+                .iter()
+                .map(|u| format!("{}: {playbook}", self.describe(u))),
+        );
         out
     }
 }
@@ -129,13 +191,15 @@ mod tests {
             Some("sha256:cc"),
         );
         let why = check.refusal("oom").expect("refused");
+        let file = format!("{}/oom.yaml", dir.path().display());
         assert!(
-            why.starts_with("playbook oom (sha256:")
+            why.starts_with(&format!("playbook oom ({file}, sha256:"))
                 && why.ends_with(
                     ") is not in the lock playbooks.lock: it is not the reviewed version"
                 ),
             "{why}"
         );
+        assert_eq!(check.problems().len(), 1);
 
         let check = LockCheck::new(&lock, "playbooks.lock", &[reviewed], Some("sha256:dd"));
         assert_eq!(

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LockConfig {
     /// The lock `rounds lock` wrote (mount it with the playbooks, e.g.
-    /// /etc/rounds/playbooks/playbooks.lock). Read and checked by `rounds verify-lock`; the round
-    /// enforces it once the lock guard is registered (apply: refuse, dry-run: warn).
+    /// /etc/rounds/playbooks/playbooks.lock). Every round reads it: in apply mode the lock guard
+    /// refuses each action of a playbook that is not in it; plan and dry-run rounds warn.
     pub file: PathBuf,
 }

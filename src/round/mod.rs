@@ -188,6 +188,15 @@ pub async fn finish(f: Finish<'_>, inventory: Inventory) -> RoundReport {
     let planned = plan_stamped(&ctx, &collected.findings);
     let decisions = guard::decide_all(&planned, &collected.findings, &ctx);
     let mut notes = f.notes;
+    // Playbooks that are not the reviewed version: refused by the lock guard, or warned of.
+    for w in config
+        .lock
+        .iter()
+        .flat_map(|l| l.warnings(config.mode == Mode::Apply))
+    {
+        tracing::warn!("{w}");
+        notes.push(w);
+    }
     let mut executed: Vec<Option<Executed>> = Vec::with_capacity(planned.len());
     let mut event_errors = BTreeSet::new();
     for (p, d) in planned.iter().zip(&decisions) {
@@ -449,6 +458,7 @@ pub fn default_config(playbooks: &[Loaded], opts: &RoundOptions) -> RoundConfig 
         lease_name: "rounds".into(),
         ledger_file: None,
         prometheus: None,
+        lock: None,
     }
 }
 
