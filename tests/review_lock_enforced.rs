@@ -228,6 +228,44 @@ async fn a_tampered_playbook_is_refused_in_apply_mode() {
         .unwrap_or_else(|| panic!("a RemediationSkipped Event for the pod"));
     let note = skipped_event["message"].as_str().unwrap_or_default();
     assert!(note.contains("skipped by lock: "), "{note}");
+
+    // Every Event names the version of the playbook that acted: the digest the report and the
+    // lock give (for the edited playbook, its new digest, which the lock does not have).
+    let digest_of = |name: &str| -> String {
+        report["playbooks"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .and_then(|p| p["digest"].as_str())
+            .expect("digest")
+            .to_owned()
+    };
+    let lock: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(c.home.path().join("playbooks.lock")).expect("lock"),
+    )
+    .expect("lock YAML");
+    let locked: Vec<&str> = lock["playbooks"]
+        .as_array()
+        .expect("locked")
+        .iter()
+        .filter_map(|p| p["digest"].as_str())
+        .collect();
+    assert!(locked.contains(&digest_of("raise").as_str()));
+    assert!(!locked.contains(&digest_of("restart").as_str()));
+    assert!(
+        note.contains(&format!("playbook restart ({})", digest_of("restart"))),
+        "{note}"
+    );
+    let applied_event = c
+        .server
+        .objects("", "events")
+        .into_iter()
+        .find(|e| e["reason"] == "RemediationApplied" && e["involvedObject"]["name"] == "api")
+        .unwrap_or_else(|| panic!("a RemediationApplied Event for the Deployment"));
+    let note = applied_event["message"].as_str().unwrap_or_default();
+    assert!(
+        note.contains(&format!("playbook raise ({})", digest_of("raise"))),
+        "{note}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
