@@ -48,6 +48,13 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Explain a detector or an action; without a name, list them all.
     Explain(ExplainArgs),
+    /// Write playbooks.lock: the sha256 of each playbook and of the runner config.
+    Lock(LockArgs),
+    /// Check playbooks.lock against the files: name every file that differs, is missing or is new.
+    VerifyLock(VerifyLockArgs),
+    /// Compare the plans of two playbook sets (a pull request's base and head) on one read of
+    /// the same cluster state.
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -157,11 +164,105 @@ pub struct DoctorArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Files or directories to check.
+    /// Files or directories to check: playbooks, and runner configs (kind: RunnerConfig), which
+    /// are checked together with the playbooks given with them.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Output format: text for people, json for tools, github for GitHub Actions annotations.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: OutputFormat,
+    pub output: ValidateOutput,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateOutput {
+    Text,
+    Json,
+    /// `::error file=…,line=…,col=…::message` workflow commands.
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Playbook files or directories. Default: the paths recorded in the existing lock.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The runner config to lock with them. Default: the one recorded in the existing lock.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The lock file.
+    #[arg(long, value_name = "FILE", default_value = crate::lock::DEFAULT_FILE)]
+    pub lock: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyLockArgs {
+    /// Playbook files or directories. Default: the paths recorded in the lock.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The runner config. Default: the one recorded in the lock.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The lock file.
+    #[arg(long, value_name = "FILE", default_value = crate::lock::DEFAULT_FILE)]
+    pub lock: PathBuf,
+    /// Output format; github prints an Actions annotation per file.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: ValidateOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The playbooks before the change (files or directories, repeatable). A path that does
+    /// not exist is an empty set (a pull request that adds the first playbooks).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub base: Vec<PathBuf>,
+    /// The playbooks after the change (repeatable).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub head: Vec<PathBuf>,
+    /// Cluster state from a snapshot (repeatable), as for `rounds plan`.
+    #[arg(long, value_name = "PATH", required_unless_present = "kubeconfig")]
+    pub snapshot: Vec<PathBuf>,
+    /// The most bytes one object of a snapshot may span (a quantity: 16Mi).
+    #[arg(long, value_name = "SIZE", default_value = "16Mi", value_parser = parse_size)]
+    pub max_object_size: u64,
+    /// The longest single value or line of a snapshot (a quantity: 4Mi).
+    #[arg(long, value_name = "SIZE", default_value = "4Mi", value_parser = parse_size)]
+    pub max_token_size: u64,
+    /// Cluster state from the API server of this kubeconfig.
+    #[arg(long, value_name = "FILE", conflicts_with = "snapshot")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use.
+    #[arg(long, value_name = "NAME", conflicts_with = "snapshot")]
+    pub context: Option<String>,
+    /// Reference time for every time window, as RFC 3339 (default: now).
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// text for a terminal, json for tools, markdown for a pull-request comment.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: DiffOutput,
+    /// Prometheus base URL for detectors with `source: prometheus`.
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// Objects per list page against the API.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub page_size: u32,
+    /// Everything asked of the API must finish within this.
+    #[arg(long, default_value = "4m", value_parser = parse_duration)]
+    pub deadline: std::time::Duration,
+    /// Client-side limit on API requests per second.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub qps: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffOutput {
+    Text,
+    Json,
+    /// A pull-request comment (GitHub-flavoured Markdown, within 65,536 characters).
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +270,18 @@ pub struct SchemaArgs {
     /// Which document's schema.
     #[arg(long, value_enum, default_value = "playbook")]
     pub kind: SchemaKind,
+    /// JSON Schema dialect. draft-07 is what editors read (yaml-language-server in VS Code,
+    /// Neovim and Helix; JetBrains IDEs); 2020-12 is what `rounds validate` checks against.
+    #[arg(long, value_enum, default_value = "draft-07")]
+    pub draft: SchemaDraft,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaDraft {
+    #[value(name = "draft-07")]
+    Draft07,
+    #[value(name = "2020-12")]
+    Draft2020_12,
 }
 
 #[derive(Debug, Args)]
@@ -187,4 +300,6 @@ pub enum OutputFormat {
 pub enum SchemaKind {
     Playbook,
     Config,
+    /// playbooks.lock
+    Lock,
 }

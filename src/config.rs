@@ -40,6 +40,9 @@ pub struct RunnerConfig {
     /// Prometheus, for detectors with `source: prometheus`.
     #[serde(default)]
     pub prometheus: Option<PrometheusConfig>,
+    /// The playbook lock to enforce (see `rounds lock`).
+    #[serde(default)]
+    pub lock: Option<crate::lock::config::LockConfig>,
     /// Channels, routes and tiers of notifications (`rounds explain slack` and friends).
     #[serde(default)]
     pub notifications: crate::notify::NotifyConfig,
@@ -89,6 +92,7 @@ impl Default for RunnerConfig {
             guards: GuardSettings::default(),
             secrets_dir: default_secrets_dir(),
             prometheus: None,
+            lock: None,
             notifications: Default::default(),
             job: Default::default(),
             metrics: None,
@@ -169,12 +173,10 @@ fn check_unmasked(
     }
 }
 
+/// A runner config found among the files given to `rounds validate`.
+pub type LoadedConfig = crate::playbook::LoadedConfig<RunnerConfig>;
+
 /// Playbooks and runner configs among `paths`, each checked, for `rounds validate`.
-pub fn load_with_playbooks(
-    paths: &[PathBuf],
-) -> Result<crate::playbook::Validated, Vec<Diagnostic>> {
-    let check = |source: &Source,
-                 doc: &crate::playbook::tree::Node|
-     -> Result<(), Vec<Diagnostic>> { check_document(source, doc).map(drop) };
-    crate::playbook::load_with_others(paths, &[("RunnerConfig", &check)])
+pub fn load_with_playbooks(paths: &[PathBuf]) -> crate::playbook::Loading<RunnerConfig> {
+    crate::playbook::load_all(paths, &[("RunnerConfig", &check_document)])
 }

@@ -6,15 +6,19 @@
 
 pub mod api;
 pub mod audit;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod detect;
+pub mod diff;
 pub mod execute;
 pub mod guard;
 pub mod inventory;
 pub mod job;
 pub mod ledger;
+pub mod lint;
+pub mod lock;
 pub mod metrics;
 pub mod notify;
 pub mod objects;

@@ -182,7 +182,7 @@ fn json_format_lists_every_error_with_its_place() {
     )
     .expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_rounds"))
-        .args(["validate", "--format", "json"])
+        .args(["validate", "--output", "json"])
         .arg(dir.path())
         .output()
         .expect("run");

@@ -1,13 +1,16 @@
 //! The subcommands. Each returns the process exit status; errors that stop a command are
 //! returned with their context and mapped to exit codes by `main`.
 
+pub mod diff;
 pub mod doctor;
 pub mod explain;
+pub mod lock;
 pub mod plan;
 pub mod run;
+pub mod schema;
 pub mod validate;
 
-use crate::cli::{Cli, Command, SchemaKind};
+use crate::cli::{Cli, Command};
 use std::process::ExitCode;
 
 /// Exit codes, stable and documented in `--help`.
@@ -49,16 +52,10 @@ pub fn run(cli: Cli) -> Result<Exit, CommandError> {
         Command::Run(args) => run::run(&args),
         Command::Doctor(args) => doctor::doctor(&args),
         Command::Validate(args) => Ok(validate::validate(&args)),
-        Command::Schema(args) => {
-            let schema = match args.kind {
-                SchemaKind::Playbook => crate::playbook::schema(),
-                SchemaKind::Config => crate::config::schema(),
-            };
-            let text = serde_json::to_string_pretty(&schema)
-                .map_err(|e| CommandError::CouldNotRun(format!("cannot print the schema: {e}")))?;
-            println!("{text}");
-            Ok(Exit::Done)
-        }
+        Command::Schema(args) => schema::schema(&args),
         Command::Explain(args) => explain::explain(args.name.as_deref()),
+        Command::Lock(args) => lock::lock(&args),
+        Command::VerifyLock(args) => lock::verify(&args),
+        Command::Diff(args) => diff::diff(&args),
     }
 }

@@ -210,6 +210,16 @@ pub(super) fn build(
         .map_or(Duration::from_secs(10), |d| d.0);
     let shard =
         crate::shard::Shard::from_env().map_err(|e| CommandError::Invalid(e.to_string()))?;
+    // Compared once, here: the lock guard asks the result about each action.
+    let lock = runner
+        .lock
+        .as_ref()
+        .map(|l| crate::lock::LockCheck::for_round(l, &playbooks, args.config.as_deref()))
+        .transpose()
+        .map_err(|e| match e {
+            crate::lock::LockError::Invalid { diagnostics, .. } => invalid_input(&diagnostics),
+            e => CommandError::Invalid(e.to_string()),
+        })?;
     let config = RoundConfig {
         run_id,
         playbooks,
@@ -238,6 +248,7 @@ pub(super) fn build(
         },
         ledger_file: args.ledger.clone(),
         prometheus: prometheus_url.map(|u| (u, timeout)),
+        lock,
     };
     Ok((config, runner))
 }

@@ -21,6 +21,23 @@ termination with reason ContainerCannotRun or StartError (a command that does no
 cannot be executed: exit code 127, 126 or 128). None of these is a crash loop or an OOM kill,
 and crashLoopBackOff does not report them: restarting or raising memory never helps, the pod
 spec or what it refers to must change. No arguments.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: container-start-failure-notify
+spec:
+  description: Tell the owners about containers that cannot start, and what they are missing.
+  scope:
+    excludeNamespaces: ["kube-*"]
+  detect:
+    containerStartFailure: {}
+  remediate:
+    - notifyOnly: {}
+  notify:
+    evidence: { events: true }
+"#;
 }
 
 impl Detect for ContainerStartFailure {

@@ -29,6 +29,26 @@ it). A container that exits 0 under restartPolicy Always loops too. A completed 
 container, or a failed one in a pod with restartPolicy Never, is not a loop, and neither is
 a container that cannot start (containerStartFailure reports those).
 Arguments: minRestarts (default 2).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: crashloop-restart
+spec:
+  description: Restart workloads whose containers crash-loop.
+  scope:
+    namespaces: ["shop-*"]
+    selector: app.kubernetes.io/part-of=shop
+  detect:
+    crashLoopBackOff: { minRestarts: 5 }
+  remediate:
+    - rolloutRestart: {}
+  guards:
+    maxActionsPerRound: 2
+    cooldown: 6h
+    maxUnavailable: 25%
+"#;
 }
 
 impl Detect for CrashLoopBackOff {

@@ -20,6 +20,23 @@ impl DiskPressure {
 Finds nodes whose DiskPressure condition is True: the kubelet is evicting pods to free disk.
 Status Unknown (the kubelet stopped reporting) is not pressure; nodeNotReady covers that.
 Arguments: for (optional): how long the condition must have held.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: disk-pressure-cordon
+spec:
+  description: Cordon nodes under disk pressure for 10 minutes.
+  detect:
+    diskPressure: { for: 10m }
+  severity: critical
+  remediate:
+    - cordonNode: {}
+  guards:
+    maxActionsPerRound: 1
+    cooldown: 1h
+"#;
 }
 
 impl Detect for DiskPressure {

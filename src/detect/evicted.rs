@@ -18,6 +18,22 @@ DisruptionTarget condition. Evicted pods usually have no containerStatuses, and 
 containers may still show as running; neither matters. A pod that failed because its
 container exited non-zero is not an eviction. The resource that ran short (memory,
 ephemeral-storage...) is evidence. No arguments.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: evicted-cleanup
+spec:
+  description: Delete the records of evicted pods.
+  detect:
+    evicted: {}
+  severity: info
+  remediate:
+    - deleteFailedPods: {}
+  guards:
+    maxActionsPerRound: 50
+"#;
 }
 
 impl Detect for Evicted {

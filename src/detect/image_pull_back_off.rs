@@ -18,6 +18,19 @@ impl ImagePullBackOff {
 Finds containers (app, init, sidecar) waiting with reason ImagePullBackOff, ErrImagePull or
 ErrImageNeverPull. The image and the kubelet's message are evidence. An image name that does
 not parse (InvalidImageName) is never pulled: containerStartFailure reports it. No arguments.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: image-pull-notify
+spec:
+  description: Tell the owners about images that cannot be pulled.
+  detect:
+    imagePullBackOff: {}
+  remediate:
+    - notifyOnly: {}
+"#;
 }
 
 impl Detect for ImagePullBackOff {

@@ -15,6 +15,21 @@ impl JobFailed {
 Finds Jobs whose Failed condition is True (BackoffLimitExceeded, DeadlineExceeded...). The
 owning CronJob, if any, is the finding's owner. A failed pod of a Job is not an eviction and
 not a crash loop; this detector reports the Job itself. No arguments.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: job-failed-notify
+spec:
+  description: Tell the owners about failed Jobs.
+  scope:
+    namespaces: [batch]
+  detect:
+    jobFailed: {}
+  remediate:
+    - notifyOnly: {}
+"#;
 }
 
 impl Detect for JobFailed {

@@ -132,9 +132,14 @@ macro_rules! detectors {
                 match self { $(Self::$variant(d) => d),* }
             }
 
-            /// Every detector: its name and explanation, for `rounds explain`.
-            pub const CATALOG: &'static [(&'static str, &'static str)] = &[
-                $(($name, $module::$ty::EXPLAIN)),*
+            /// Every detector with its explanation and example (see [`crate::catalog`]).
+            pub const CATALOG: &'static [crate::catalog::Entry] = &[
+                $(crate::catalog::Entry {
+                    name: $name,
+                    kind: crate::catalog::Kind::Detector,
+                    text: $module::$ty::EXPLAIN,
+                    example: $module::$ty::EXAMPLE,
+                }),*
             ];
         }
     };

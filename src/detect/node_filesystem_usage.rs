@@ -36,6 +36,19 @@ or from Prometheus (node_filesystem_size_bytes and node_filesystem_avail_bytes f
 mountpoint \"/\", by the `node` label or the instance's host). It warns before the kubelet's
 eviction thresholds set DiskPressure.
 Arguments: usedPercent (default 85%), source (kubelet | prometheus, default kubelet).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: node-filesystem-usage
+spec:
+  description: Warn when a node's root filesystem is 90% full (from Prometheus).
+  detect:
+    nodeFilesystemUsage: { usedPercent: 90%, source: prometheus }
+  remediate:
+    - notifyOnly: {}
+"#;
 }
 
 impl Detect for NodeFilesystemUsage {

@@ -29,6 +29,20 @@ Finds nodes whose Ready condition is False (the kubelet says it is not ready) or
 node controller lost contact). Only the condition's status is read: reason and message are
 evidence and are sometimes stale. A node without a Ready condition is not reported.
 Arguments: for (default 5m); a missing lastTransitionTime counts as long enough.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: node-not-ready
+spec:
+  description: Page about nodes NotReady for 5 minutes.
+  detect:
+    nodeNotReady: { for: 5m }
+  severity: critical
+  remediate:
+    - notifyOnly: {}
+"#;
 }
 
 impl Detect for NodeNotReady {

@@ -42,6 +42,20 @@ event or first timestamp) within `within` before the round; one with no time at 
 one dated more than 5 minutes after the round's time does not (and the report says so). Its
 count (or series count) is the number of kills.
 Arguments: minCount (default 1): kills needed on one node; within (default 6h).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: node-oom-notify
+spec:
+  description: Warn when a node's kernel killed processes for lack of memory in the last hour.
+  detect:
+    nodeOomKilled: { minCount: 1, within: 1h }
+  severity: warning
+  remediate:
+    - notifyOnly: {}
+"#;
 }
 
 impl Detect for NodeOomKilled {

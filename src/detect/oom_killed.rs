@@ -39,6 +39,25 @@ A kill dated more than 5 minutes after the round's time (a wrong clock, or a wro
 not counted, and the report says so.
 Arguments: minCount (default 1): kills needed across the pods of one owning workload;
 within (default 6h).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: oom-raise-memory
+spec:
+  description: Raise memory limits of workloads OOMKilled twice within 6h, up to 4Gi.
+  scope:
+    excludeNamespaces: ["kube-*"]
+  detect:
+    oomKilled: { minCount: 2, within: 6h }
+  severity: warning
+  remediate:
+    - raiseMemoryLimit: { factor: 1.5, max: 4Gi }
+  guards:
+    maxActionsPerRound: 3
+    cooldown: 24h
+"#;
 }
 
 impl Detect for OomKilled {

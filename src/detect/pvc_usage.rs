@@ -44,6 +44,23 @@ report the node's filesystem and are ignored. Nodes that report zero inodes (Win
 checked by bytes only.
 Arguments: usedPercent (default 90%), inodesUsedPercent (default 90%),
 source (kubelet | prometheus, default kubelet).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: pvc-nearly-full
+spec:
+  description: Expand claims at 85% usage by half, up to 500Gi.
+  detect:
+    pvcUsage: { usedPercent: 85%, inodesUsedPercent: 90%, source: kubelet }
+  severity: critical
+  remediate:
+    - expandPvc: { factor: 1.5, max: 500Gi }
+  guards:
+    maxActionsPerRound: 2
+    cooldown: 12h
+"#;
 }
 
 impl Detect for PvcUsage {

@@ -28,6 +28,19 @@ impl Unschedulable {
 Finds pods whose PodScheduled condition is False with reason Unschedulable: no node fits
 (resources, affinity, taints, ports). The scheduler's message is evidence.
 Arguments: for (default 5m); a missing lastTransitionTime counts as long enough.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: unschedulable-notify
+spec:
+  description: Tell the owners about pods that cannot be scheduled for 15 minutes.
+  detect:
+    unschedulable: { for: 15m }
+  remediate:
+    - notifyOnly: {}
+"#;
 }
 
 impl Detect for Unschedulable {

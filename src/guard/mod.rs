@@ -10,6 +10,7 @@ pub mod circuit_breaker;
 pub mod config;
 mod cooldown;
 pub mod gitops;
+mod lock;
 mod mode;
 pub mod opt_out;
 pub mod pause;
@@ -169,6 +170,7 @@ macro_rules! guards {
 guards! {
     checked: {
         "mode" => Mode(mode::ModeGuard),
+        "lock" => Lock(lock::LockGuard),
         "protectedNamespace" => ProtectedNamespace(protected_namespace::ProtectedNamespace),
         "optOut" => OptOut(opt_out::OptOut),
         "pause" => Pause(pause::PauseGuard),

@@ -5,7 +5,7 @@
 use crate::objects::{Event, Object, ObjectMeta, Pvc, StorageClass, Workload, WorkloadKind};
 use std::collections::{BTreeMap, HashMap};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Index {
     workloads: HashMap<(WorkloadKind, String, String), Workload>,
     pvcs: HashMap<(String, String), Pvc>,

@@ -382,7 +382,7 @@ impl NotifyConfig {
             }
             let known: Vec<&str> = crate::detect::Detector::CATALOG
                 .iter()
-                .map(|(n, _)| *n)
+                .map(|e| e.name)
                 .collect();
             for (j, d) in r.matchers.detectors.iter().enumerate() {
                 if !known.contains(&d.as_str()) {

@@ -199,6 +199,15 @@ pub fn noun(kind: TargetKind, n: usize) -> &'static str {
 }
 
 impl Message {
+    /// The sha256 of one of the message's playbooks (as in the report and the lock), for the
+    /// channels that carry it on each alert.
+    pub fn digest_of(&self, playbook: &str) -> Option<&str> {
+        self.playbooks
+            .iter()
+            .find(|p| p.name == playbook)
+            .map(|p| p.digest.as_str())
+    }
+
     /// "pods" when all items are pods, else "findings".
     pub fn noun(&self, n: usize) -> &'static str {
         let mut kinds = self.items.iter().map(|i| i.target.kind);

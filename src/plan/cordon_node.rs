@@ -16,6 +16,20 @@ impl CordonNode {
 Marks the finding's node unschedulable (spec.unschedulable: true), as `kubectl cordon`.
 Running pods stay; new pods go elsewhere. Only for node findings (diskPressure,
 nodeNotReady). No arguments.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: cordon-not-ready
+spec:
+  detect:
+    nodeNotReady: { for: 10m }
+  remediate:
+    - cordonNode: {}
+  guards:
+    maxActionsPerRound: 1
+"#;
 }
 
 impl PlanAction for CordonNode {

@@ -33,6 +33,20 @@ Deletes the finding's pod only if its phase is Failed (evicted pods, failed job 
 frees nothing that runs: those pods hold no containers, only API objects and IP-less records.
 A pod in any other phase, or younger than minAge, is skipped; at most maxCount pods a round.
 Arguments: minAge (optional, e.g. 1h), maxCount (default 50).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: clean-evicted
+spec:
+  detect:
+    evicted: {}
+  remediate:
+    - deleteFailedPods: {}
+  guards:
+    maxActionsPerRound: 50
+"#;
 }
 
 impl PlanAction for DeleteFailedPods {

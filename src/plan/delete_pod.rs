@@ -25,6 +25,21 @@ it does not consult PodDisruptionBudgets, so a playbook must opt in with
 ignoreDisruptionBudgets: true; prefer evictPod for pods that serve traffic. A pod without a
 controller is not recreated. Arguments: ignoreDisruptionBudgets (required, true),
 gracePeriodSeconds (optional).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: delete-stuck-pods
+spec:
+  detect:
+    imagePullBackOff: {}
+  remediate:
+    - deletePod: { ignoreDisruptionBudgets: true, gracePeriodSeconds: 0 }
+  guards:
+    maxActionsPerRound: 5
+    cooldown: 1h
+"#;
 }
 
 impl PlanAction for DeletePod {

@@ -20,6 +20,21 @@ impl EvictPod {
 Evicts the pod through the Eviction API (POST pods/NAME/eviction), so PodDisruptionBudgets
 are honoured: the API answers 429 when the budget is spent. The controller replaces the pod.
 Arguments: gracePeriodSeconds (optional).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: evict-crashlooping
+spec:
+  detect:
+    crashLoopBackOff: { minRestarts: 10 }
+  remediate:
+    - evictPod: { gracePeriodSeconds: 30 }
+  guards:
+    maxActionsPerRound: 2
+    maxUnavailable: 1
+"#;
 }
 
 impl PlanAction for EvictPod {

@@ -30,6 +30,21 @@ capped at `max`, only when the claim is Bound and its StorageClass has allowVolu
 true; it never shrinks a claim (the API refuses that too). Claims without a known
 StorageClass, or already at the cap, are skipped.
 Arguments: factor (default 1.5), max (required, e.g. 500Gi).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: expand-full-claims
+spec:
+  detect:
+    pvcUsage: { usedPercent: 90% }
+  remediate:
+    - expandPvc: { factor: 2, max: 200Gi }
+  guards:
+    maxActionsPerRound: 1
+    cooldown: 12h
+"#;
 }
 
 impl PlanAction for ExpandPvc {

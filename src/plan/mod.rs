@@ -117,9 +117,14 @@ macro_rules! actions {
                 match self { $(Self::$variant(a) => a),* }
             }
 
-            /// Every action: its name and explanation, for `rounds explain`.
-            pub const CATALOG: &'static [(&'static str, &'static str)] = &[
-                $(($name, $module::$ty::EXPLAIN)),*
+            /// Every action with its explanation and example (see [`crate::catalog`]).
+            pub const CATALOG: &'static [crate::catalog::Entry] = &[
+                $(crate::catalog::Entry {
+                    name: $name,
+                    kind: crate::catalog::Kind::Action,
+                    text: $module::$ty::EXPLAIN,
+                    example: $module::$ty::EXAMPLE,
+                }),*
             ];
         }
     };

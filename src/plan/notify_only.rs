@@ -13,6 +13,19 @@ impl NotifyOnly {
     pub const EXPLAIN: &str = "\
 Changes nothing: the finding is only reported and notified. Useful for detectors whose fix
 needs a human (image pull failures, unschedulable pods). No arguments.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: notify-image-pull
+spec:
+  detect:
+    imagePullBackOff: {}
+  severity: warning
+  remediate:
+    - notifyOnly: {}
+"#;
 }
 
 impl PlanAction for NotifyOnly {

@@ -42,6 +42,21 @@ first. A container without a memory limit, already at the cap, or not in the own
 template is skipped. Jobs are skipped: their pod template cannot change. Requests are left
 alone unless raiseRequests is true.
 Arguments: factor (default 1.5) or step, max (required, e.g. 4Gi), raiseRequests (false).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: raise-memory
+spec:
+  detect:
+    oomKilled: { minCount: 2, within: 6h }
+  remediate:
+    - raiseMemoryLimit: { factor: 1.5, max: 4Gi }
+  guards:
+    maxActionsPerRound: 3
+    cooldown: 24h
+"#;
 }
 
 const KINDS: &[WorkloadKind] = &[

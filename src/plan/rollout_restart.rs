@@ -18,6 +18,21 @@ Restarts the pods of the workload that owns the finding's pod (Deployment, State
 DaemonSet, found through ownerReferences), exactly as `kubectl rollout restart`: it sets the
 pod template annotation kubectl.kubernetes.io/restartedAt, and the controller rolls pods by
 its own update strategy. No arguments.";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: restart-crashlooping
+spec:
+  detect:
+    crashLoopBackOff: { minRestarts: 5 }
+  remediate:
+    - rolloutRestart: {}
+  guards:
+    maxActionsPerRound: 2
+    cooldown: 6h
+"#;
 }
 
 impl PlanAction for RolloutRestart {

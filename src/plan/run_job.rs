@@ -59,6 +59,34 @@ ROUNDS_FINGERPRINT; the Job gets ttlSecondsAfterFinished and, unless the templat
 restartPolicy Never.
 Arguments: namespace (optional), template (required), ttlSecondsAfterFinished (3600),
 runOnTargetNode (false: set the pod's nodeName to the finding's node).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: node-disk-cleanup
+spec:
+  detect:
+    diskPressure: { for: 5m }
+  remediate:
+    - runJob:
+        namespace: rounds
+        template:
+          metadata:
+            labels: { app.kubernetes.io/name: disk-cleanup }
+          spec:
+            backoffLimit: 0
+            template:
+              spec:
+                restartPolicy: Never
+                containers:
+                  - name: cleanup
+                    image: registry.example.com/ops/disk-cleanup:1.2
+                    args: ["--older-than", "7d"]
+  guards:
+    maxActionsPerRound: 1
+    cooldown: 2h
+"#;
 }
 
 impl PlanAction for RunJob {

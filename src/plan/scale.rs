@@ -36,6 +36,21 @@ carries the workload's resourceVersion (so replicas changed since they were read
 or an autoscaler, are re-read first; and rounds' audit annotation goes in the same write).
 A workload already at the bound is skipped.
 Arguments: by (default 1), min (default 0), max (required).";
+
+    /// A complete playbook using it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: scale-out-oom
+spec:
+  detect:
+    oomKilled: { minCount: 3, within: 1h }
+  remediate:
+    - scale: { by: 1, min: 2, max: 10 }
+  guards:
+    maxActionsPerRound: 1
+    cooldown: 30m
+"#;
 }
 
 impl PlanAction for Scale {

@@ -7,14 +7,24 @@ use std::fmt::Write as _;
 /// Source lines wider than this are shown as a window around the column.
 const SOURCE_WIDTH: usize = 100;
 
-/// How bad a problem is: an error stops the file; a warning is a valid value that probably
-/// does not mean what was meant.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+/// How bad a problem is: an error makes the input invalid; a warning marks a valid input that
+/// probably does not do what its author meant (`rounds validate --deny-warnings` fails on
+/// those too).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     #[default]
     Error,
     Warning,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -47,6 +57,7 @@ impl Diagnostic {
         }
     }
 
+    /// The same diagnostic as a warning.
     pub fn warning(mut self) -> Self {
         self.level = Level::Warning;
         self
@@ -59,10 +70,7 @@ impl Diagnostic {
     /// `file:line:col: error: message`, the field, then the line with a caret under the column.
     /// A long source line is shown as a window around the column.
     pub fn render(&self) -> String {
-        let level = match self.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        };
+        let level = self.level.as_str();
         // A problem with the whole file (unreadable, too large) has no position.
         let mut out = if self.line == 0 {
             format!("{}: {level}: {}\n", self.file, self.message)

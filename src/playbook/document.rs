@@ -7,11 +7,13 @@ use super::tree::{Node, PathSeg, Pos, path_text};
 use serde::de::DeserializeOwned;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Playbooks are reviewed text; anything larger is a mistake or an attack.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The source of one file, kept to render snippets.
+#[derive(Debug)]
 pub struct Source {
     pub file: String,
     pub text: String,
@@ -129,6 +131,32 @@ impl Source {
                 crate::wording::plain_serde_message(&e.inner().to_string()),
             )]
         })
+    }
+}
+
+/// A document with the file it was read from, so checks that run after loading (warnings,
+/// checks across documents) can still name the line of what they report.
+#[derive(Debug, Clone)]
+pub struct Located {
+    source: Arc<Source>,
+    doc: Node,
+}
+
+impl Located {
+    pub fn new(source: &Arc<Source>, doc: Node) -> Self {
+        Self {
+            source: Arc::clone(source),
+            doc,
+        }
+    }
+
+    pub fn doc(&self) -> &Node {
+        &self.doc
+    }
+
+    /// A diagnostic at `path` in this document (at the closest parent that exists).
+    pub fn diagnostic(&self, path: &[PathSeg], message: String) -> Diagnostic {
+        self.source.diagnostic(self.doc.locate(path), path, message)
     }
 }
 

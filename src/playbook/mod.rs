@@ -8,7 +8,8 @@ pub mod spec;
 pub mod tree;
 pub mod values;
 
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{Diagnostic, Level};
+pub use document::Located;
 pub use spec::{Playbook, Severity};
 
 use crate::detect::{Detector, TargetKind};
@@ -17,6 +18,7 @@ use document::Source;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tree::PathSeg;
 
 /// A validated playbook with where it came from.
@@ -27,6 +29,55 @@ pub struct Loaded {
     /// `sha256:` of the document's canonical JSON form: formatting and comments do not change
     /// it, any change of meaning does.
     pub digest: String,
+    /// The document as written, to report later findings about it (warnings) at their line.
+    pub located: Located,
+}
+
+/// A valid document of another kind found among playbooks (the runner config given to
+/// `rounds validate`), typed by the caller's check.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig<C> {
+    pub config: C,
+    pub file: String,
+    /// `sha256:` of the canonical JSON form, as for playbooks.
+    pub digest: String,
+    pub located: Located,
+}
+
+/// Everything read from a set of paths: the valid documents, every error of all files, and
+/// warnings (valid values that look wrong). `C` is what the caller's [`OtherKind`] check makes
+/// of documents of another kind (nothing for a plain [`load`]).
+#[derive(Debug)]
+pub struct Loading<C = ()> {
+    pub playbooks: Vec<Loaded>,
+    pub configs: Vec<LoadedConfig<C>>,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl<C> Default for Loading<C> {
+    fn default() -> Self {
+        Self {
+            playbooks: Vec::new(),
+            configs: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Checks a document of another kind found among playbooks (the runner config, for
+/// `rounds validate`): its `kind` and how to check it. (Given by the caller, so playbooks
+/// need not know the runner config.)
+pub type OtherKind<'a, C> = (
+    &'a str,
+    &'a dyn Fn(&Source, &tree::Node) -> Result<C, Vec<Diagnostic>>,
+);
+
+/// `sha256:` of a document's canonical form (JSON with sorted keys).
+pub fn digest(doc: &tree::Node) -> String {
+    let canonical = serde_json::to_vec(&doc.to_json()).unwrap_or_default();
+    format!("sha256:{}", hex::encode(Sha256::digest(&canonical)))
 }
 
 impl Loaded {
@@ -66,20 +117,11 @@ pub fn playbook_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(files)
 }
 
-/// What `rounds validate` checked: playbooks, runner configs (by file), and warnings.
-#[derive(Debug, Default)]
-pub struct Validated {
-    pub playbooks: Vec<Loaded>,
-    pub configs: Vec<String>,
-    pub warnings: Vec<Diagnostic>,
-}
-
 /// Loads and validates every playbook under `paths`. Returns all problems of all files
 /// together. Warnings (valid values that look wrong) are logged.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
-    let mut warnings = Vec::new();
-    let result = load_documents(paths, &[], &mut warnings);
-    for w in &warnings {
+    let loading = load_all::<()>(paths, &[]);
+    for w in &loading.warnings {
         tracing::warn!(
             file = %w.file,
             line = w.line,
@@ -89,45 +131,21 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
             w.message
         );
     }
-    result.map(|v| v.playbooks)
-}
-
-/// Checks a document of another kind found among playbooks (the runner config, for
-/// `rounds validate`): its `kind` and how to check it. (Given by the caller, so playbooks
-/// need not know the runner config.)
-pub type OtherKind<'a> = (
-    &'a str,
-    &'a dyn Fn(&Source, &tree::Node) -> Result<(), Vec<Diagnostic>>,
-);
-
-/// Like [`load`], but documents of the `others` kinds among the files are checked too, for
-/// `rounds validate`; warnings are returned with the result (and with the errors).
-pub fn load_with_others(
-    paths: &[PathBuf],
-    others: &[OtherKind],
-) -> Result<Validated, Vec<Diagnostic>> {
-    let mut warnings = Vec::new();
-    match load_documents(paths, others, &mut warnings) {
-        Ok(mut v) => {
-            v.warnings = warnings;
-            Ok(v)
-        }
-        Err(mut errors) => {
-            errors.append(&mut warnings);
-            errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-            Err(errors)
-        }
+    if loading.errors.is_empty() {
+        Ok(loading.playbooks)
+    } else {
+        Err(loading.errors)
     }
 }
 
-fn load_documents(
-    paths: &[PathBuf],
-    others: &[OtherKind],
-    warnings: &mut Vec<Diagnostic>,
-) -> Result<Validated, Vec<Diagnostic>> {
+/// Reads every document under `paths`: playbooks, and documents of the `others` kinds (the
+/// runner config, for `rounds validate`), each checked by its own check. Valid documents are
+/// kept even when others have errors, so later checks (`crate::lint`) can still look at them.
+pub fn load_all<C>(paths: &[PathBuf], others: &[OtherKind<C>]) -> Loading<C> {
     let schema = schema();
-    let mut validated = Validated::default();
-    let mut problems = Vec::new();
+    let mut out = Loading::default();
+    let problems = &mut out.errors;
+    let warnings = &mut out.warnings;
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     for path in paths {
         let files = match playbook_files(path) {
@@ -149,7 +167,7 @@ fn load_documents(
         }
         for file in files {
             let source = match Source::read(&file) {
-                Ok(s) => s,
+                Ok(s) => Arc::new(s),
                 Err(d) => {
                     problems.push(d);
                     continue;
@@ -174,7 +192,12 @@ fn load_documents(
                 let kind = kind.as_ref().and_then(|k| k.as_str());
                 if let Some((_, check)) = others.iter().find(|(k, _)| Some(*k) == kind) {
                     match check(&source, &doc) {
-                        Ok(()) => validated.configs.push(source.file.clone()),
+                        Ok(config) => out.configs.push(LoadedConfig {
+                            config,
+                            file: source.file.clone(),
+                            digest: digest(&doc),
+                            located: Located::new(&source, doc),
+                        }),
                         Err(mut d) => problems.append(&mut d),
                     }
                     continue;
@@ -215,21 +238,18 @@ fn load_documents(
                 if cross_failed {
                     continue;
                 }
-                let canonical = serde_json::to_vec(&doc.to_json()).unwrap_or_default();
-                validated.playbooks.push(Loaded {
+                out.playbooks.push(Loaded {
                     playbook,
                     file: source.file.clone(),
-                    digest: format!("sha256:{}", hex::encode(Sha256::digest(&canonical))),
+                    digest: digest(&doc),
+                    located: Located::new(&source, doc),
                 });
             }
         }
     }
-    if problems.is_empty() {
-        Ok(validated)
-    } else {
-        problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-        Err(problems)
-    }
+    out.errors
+        .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    out
 }
 
 /// Checks that span fields, on the parts of the document that can be read on their own: each

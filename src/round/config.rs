@@ -57,6 +57,8 @@ pub struct RoundConfig {
     pub ledger_file: Option<PathBuf>,
     /// Prometheus, for detectors that read disk usage from it.
     pub prometheus: Option<(String, Duration)>,
+    /// The playbook lock the runner config names, compared with this round's playbooks.
+    pub lock: Option<crate::lock::LockCheck>,
 }
 
 impl RoundConfig {

@@ -6,6 +6,7 @@ pub mod config;
 pub mod context;
 pub mod evidence;
 pub mod mode;
+pub mod sets;
 
 use crate::api::Api;
 use crate::audit::events::{self, Reason};
@@ -187,6 +188,15 @@ pub async fn finish(f: Finish<'_>, inventory: Inventory) -> RoundReport {
     let planned = plan_stamped(&ctx, &collected.findings);
     let decisions = guard::decide_all(&planned, &collected.findings, &ctx);
     let mut notes = f.notes;
+    // Playbooks that are not the reviewed version: refused by the lock guard, or warned of.
+    for w in config
+        .lock
+        .iter()
+        .flat_map(|l| l.warnings(config.mode == Mode::Apply))
+    {
+        tracing::warn!("{w}");
+        notes.push(w);
+    }
     let mut executed: Vec<Option<Executed>> = Vec::with_capacity(planned.len());
     let mut event_errors = BTreeSet::new();
     for (p, d) in planned.iter().zip(&decisions) {
@@ -425,14 +435,11 @@ pub struct RoundOptions {
     pub extra: Vec<Object>,
 }
 
-/// A snapshot round as `rounds plan --snapshot` makes it, with the runner config's defaults
-/// (no ledger, no pause switch: those guards say they did not check). Writes nothing.
-pub fn plan_snapshot(
-    playbooks: &[Loaded],
-    opts: &RoundOptions,
-) -> Result<RoundReport, SnapshotRoundError> {
+/// The configuration of a round made without the CLI (library users, tests, `rounds diff`):
+/// the runner config's defaults.
+pub fn default_config(playbooks: &[Loaded], opts: &RoundOptions) -> RoundConfig {
     let defaults = crate::config::RunnerConfig::default();
-    let config = RoundConfig {
+    RoundConfig {
         run_id: run_id_of(opts.now, playbooks),
         playbooks: playbooks.to_vec(),
         mode: opts.mode,
@@ -451,7 +458,17 @@ pub fn plan_snapshot(
         lease_name: "rounds".into(),
         ledger_file: None,
         prometheus: None,
-    };
+        lock: None,
+    }
+}
+
+/// A snapshot round as `rounds plan --snapshot` makes it, with the runner config's defaults
+/// (no ledger, no pause switch: those guards say they did not check). Writes nothing.
+pub fn plan_snapshot(
+    playbooks: &[Loaded],
+    opts: &RoundOptions,
+) -> Result<RoundReport, SnapshotRoundError> {
+    let config = default_config(playbooks, opts);
     let inventory = inventory_snapshot(&config, &opts.snapshot, &opts.extra)?;
     let pause =
         Pause::NotRead("not checked: a snapshot round does not read the pause ConfigMap".into());

@@ -509,6 +509,7 @@ mod tests {
             lease_name: "rounds".into(),
             ledger_file: None,
             prometheus: None,
+            lock: None,
         }
     }
 

@@ -41,7 +41,8 @@ impl Alertmanager {
         &["bearerTokenFile", "basicAuth.passwordFile"];
     pub const EXPLAIN: &'static str = "POSTs findings as alerts to Alertmanager's API ({url}/api/v2/alerts): labels\n\
 (alertname = playbook, playbook, detector, severity, namespace, pod/node/..., container),\n\
-annotations (summary, description with the evidence), startsAt, endsAt and generatorURL.\n\
+annotations (summary, description with the evidence, playbook_digest), startsAt, endsAt\n\
+and generatorURL.\n\
 Alertmanager keeps no alerts across restarts and expects firing alerts to be re-sent, so\n\
 every round re-sends what still fires with endsAt `endsAfter` ahead (default 1h: make it a\n\
 few CronJob intervals) and sends findings that are gone with endsAt now.\n\n\
@@ -88,6 +89,15 @@ Fields:\n  url              Alertmanager's base URL\n  endsAfter        how far 
                 "startsAt": starts,
                 "endsAt": now,
             })));
+        }
+        // Which version of the playbook spoke; an annotation, so a new version is no new alert.
+        for a in &mut alerts {
+            if let Some(d) = a["labels"]["playbook"]
+                .as_str()
+                .and_then(|p| msg.digest_of(p))
+            {
+                a["annotations"]["playbook_digest"] = json!(d);
+            }
         }
         Value::Array(alerts)
     }

@@ -50,8 +50,8 @@ impl Webhook {
         &["urlFile", "bearerTokenFile", "basicAuth.passwordFile"];
     pub const EXPLAIN: &'static str = "POSTs each group as Alertmanager's webhook payload (version \"4\": groupKey, status\n\
 firing|resolved, receiver, groupLabels, commonLabels, commonAnnotations, externalURL,\n\
-truncatedAlerts, alerts[] with status, labels, annotations, startsAt, endsAt, generatorURL,\n\
-fingerprint), so receivers written for Alertmanager work unchanged. Findings that are gone\n\
+truncatedAlerts, alerts[] with status, labels, annotations (with playbook_digest), startsAt,\n\
+endsAt, generatorURL, fingerprint), so receivers written for Alertmanager work unchanged. Findings that are gone\n\
 are sent as resolved alerts. Optional bearer token or basic auth, both from files.\n\n\
 Fields:\n  urlFile          the file holding the receiver URL\n  bearerTokenFile  a file with a bearer token\n  basicAuth        { username, passwordFile }\n  maxAlerts        alerts per message (default 200)\n  caFile           extra CA bundle (PEM)";
     pub const EXAMPLE: &'static str = "notifications:\n  channels:\n    receiver:\n      webhook:\n        urlFile: webhook-url\n        bearerTokenFile: webhook-token\n  routes:\n    - name: all\n      channels: [receiver]\n";
@@ -100,6 +100,15 @@ Fields:\n  urlFile          the file holding the receiver URL\n  bearerTokenFile
             // An annotation, not a label: the alert is the same one an apply round sends.
             for a in &mut alerts {
                 a["annotations"]["dry_run"] = json!("true");
+            }
+        }
+        // Which version of the playbook spoke; an annotation, so a new version is no new alert.
+        for a in &mut alerts {
+            if let Some(d) = a["labels"]["playbook"]
+                .as_str()
+                .and_then(|p| msg.digest_of(p))
+            {
+                a["annotations"]["playbook_digest"] = json!(d);
             }
         }
         let status = if msg.kind == Kind::Firing && !msg.items.is_empty() {
