@@ -575,9 +575,10 @@ fn the_example_config_names_exactly_the_example_secrets_keys() {
             .collect();
     assert!(named.len() >= 5, "{named:?}");
     assert_eq!(named, keys);
-    // It is the overlays' config plus notifications.
+    // It is the overlays' config plus notifications and the metrics push.
     let mut base = config_of(&render("overlays/observe"));
     base["notifications"] = config["notifications"].clone();
+    base["metrics"] = config["metrics"].clone();
     assert_eq!(base, config);
 }
 
