@@ -6,7 +6,6 @@ use crate::api::ConnectOptions;
 use crate::cli::{DiffArgs, DiffOutput};
 use crate::detect::Reads;
 use crate::diff::{self, markdown, text};
-use crate::inventory::prometheus::Prometheus;
 use crate::objects::Object;
 use crate::playbook::{self, Diagnostic, Loaded};
 use crate::round::{self, Mode, RoundOptions, sets};
@@ -118,16 +117,7 @@ async fn prometheus_objects(
             "a due playbook reads disk usage from Prometheus (source: prometheus): give --prometheus URL".into(),
         ));
     };
-    let prometheus = Prometheus::new(url, Duration::from_secs(10))
-        .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
-    let summaries = prometheus
-        .disk_summaries()
-        .await
-        .map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
-    Ok(summaries
-        .into_iter()
-        .map(|s| Object::StatsSummary(Box::new(s)))
-        .collect())
+    super::plan::disk_summaries(url, Duration::from_secs(10)).await
 }
 
 fn invalid(which: &str, diagnostics: &[Diagnostic]) -> CommandError {

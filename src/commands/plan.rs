@@ -322,8 +322,16 @@ pub(super) async fn prometheus_objects(config: &RoundConfig) -> Result<Vec<Objec
             "a due playbook reads disk usage from Prometheus (source: prometheus): give --prometheus URL or set prometheus.url in the runner config".into(),
         ));
     };
+    disk_summaries(url, *timeout).await
+}
+
+/// The kubelet-summary objects Prometheus' disk usage stands in for.
+pub(super) async fn disk_summaries(
+    url: &str,
+    timeout: std::time::Duration,
+) -> Result<Vec<Object>, CommandError> {
     let prometheus =
-        Prometheus::new(url, *timeout).map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
+        Prometheus::new(url, timeout).map_err(|e| CommandError::CouldNotRun(e.to_string()))?;
     let summaries = prometheus
         .disk_summaries()
         .await
