@@ -89,20 +89,7 @@ pub(super) async fn snapshot_round(config: &RoundConfig) -> Result<RoundReport, 
         Some(path) => LedgerState::File(read_ledger_file(path)?),
         None => LedgerState::Absent,
     };
-    let pause =
-        Pause::NotRead("not checked: a snapshot round does not read the pause ConfigMap".into());
-    let finish = Finish {
-        config,
-        run_id: &config.run_id,
-        api: None,
-        ledger: &RefCell::new(ledger),
-        pause: &pause,
-        instance: "rounds",
-        stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline)
-            .with_flush(config.flush_timeout),
-        notes: Vec::new(),
-    };
-    Ok(round::finish(finish, inventory).await)
+    Ok(round::finish_offline(config, inventory, ledger, "a snapshot round").await)
 }
 
 /// Exit 3 when an action failed; 0 otherwise.

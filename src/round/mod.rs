@@ -462,6 +462,31 @@ pub fn default_config(playbooks: &[Loaded], opts: &RoundOptions) -> RoundConfig 
     }
 }
 
+/// The end of a round without an API (a snapshot round, a plan diff): no pause switch is read,
+/// so that guard says it did not check; `what` names the round in that verdict.
+pub async fn finish_offline(
+    config: &RoundConfig,
+    inventory: Inventory,
+    ledger: LedgerState,
+    what: &str,
+) -> RoundReport {
+    let pause = Pause::NotRead(format!(
+        "not checked: {what} does not read the pause ConfigMap"
+    ));
+    let parts = Finish {
+        config,
+        run_id: &config.run_id,
+        api: None,
+        ledger: &RefCell::new(ledger),
+        pause: &pause,
+        instance: "rounds",
+        stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline)
+            .with_flush(config.flush_timeout),
+        notes: Vec::new(),
+    };
+    finish(parts, inventory).await
+}
+
 /// A snapshot round as `rounds plan --snapshot` makes it, with the runner config's defaults
 /// (no ledger, no pause switch: those guards say they did not check). Writes nothing.
 pub fn plan_snapshot(
@@ -470,24 +495,16 @@ pub fn plan_snapshot(
 ) -> Result<RoundReport, SnapshotRoundError> {
     let config = default_config(playbooks, opts);
     let inventory = inventory_snapshot(&config, &opts.snapshot, &opts.extra)?;
-    let pause =
-        Pause::NotRead("not checked: a snapshot round does not read the pause ConfigMap".into());
-    let ledger = RefCell::new(LedgerState::Absent);
-    let parts = Finish {
-        config: &config,
-        run_id: &config.run_id,
-        api: None,
-        ledger: &ledger,
-        pause: &pause,
-        instance: "rounds",
-        stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline),
-        notes: Vec::new(),
-    };
     // Without an API nothing in the finish waits; a minimal runtime drives it.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(SnapshotRoundError::Runtime)?;
-    Ok(runtime.block_on(finish(parts, inventory)))
+    Ok(runtime.block_on(finish_offline(
+        &config,
+        inventory,
+        LedgerState::Absent,
+        "a snapshot round",
+    )))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -7,21 +7,18 @@
 
 use super::collect::Collector;
 use super::{
-    Finish, Inventory, Mode, RoundConfig, RoundOptions, SnapshotRoundError, active, default_config,
-    evidence, finish,
+    Inventory, Mode, RoundConfig, RoundOptions, SnapshotRoundError, active, default_config,
+    evidence, finish_offline,
 };
 use crate::api::Api;
 use crate::detect::{DetectContext, Reads};
-use crate::guard::Pause;
 use crate::inventory::live::{self, Collection, LiveError, Wanted};
 use crate::inventory::snapshot;
 use crate::ledger::LedgerState;
 use crate::objects::{Decoded, Object};
 use crate::playbook::Loaded;
 use crate::report::RoundReport;
-use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::time::Instant;
 
 fn copy(d: &Decoded) -> Decoded {
     match d {
@@ -182,20 +179,7 @@ async fn finish_all(
             collected,
             source: source.to_owned(),
         };
-        let pause =
-            Pause::NotRead("not checked: a plan diff does not read the pause ConfigMap".into());
-        let ledger = RefCell::new(LedgerState::Absent);
-        let parts = Finish {
-            config,
-            run_id: &config.run_id,
-            api: None,
-            ledger: &ledger,
-            pause: &pause,
-            instance: "rounds",
-            stop: &crate::job::stop::Stop::new(Instant::now(), config.deadline),
-            notes: Vec::new(),
-        };
-        reports.push(finish(parts, inventory).await);
+        reports.push(finish_offline(config, inventory, LedgerState::Absent, "a plan diff").await);
     }
     reports
 }
