@@ -46,7 +46,7 @@ pub enum Command {
     /// to add), rounds' namespace, secrets and channels. Exit 0 only when all is well, 1 when the
     /// config, a playbook or a secret file is invalid, 2 when anything else is missing.
     Doctor(DoctorArgs),
-    /// Explain a detector or an action; without a name, list them all.
+    /// Explain a detector, action, guard or notification channel; without a name, list them all.
     Explain(ExplainArgs),
     /// Write playbooks.lock: the sha256 of each playbook and of the runner config.
     Lock(LockArgs),
@@ -286,7 +286,8 @@ pub enum SchemaDraft {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A detector (oomKilled, ...) or an action (raiseMemoryLimit, ...).
+    /// A detector (oomKilled, ...), an action (raiseMemoryLimit, ...), a guard (cooldown, ...)
+    /// or a notification channel (slack, ...).
     pub name: Option<String>,
 }
 
