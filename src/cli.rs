@@ -12,7 +12,7 @@ use std::path::PathBuf;
 of it), runs the detectors of the playbooks that are due, plans the exact requests its \
 remediations would send, and reports. Dry-run is the default.\n\n\
 Exit codes: 0 done; 1 invalid input or config; 2 could not run; 3 done, but an action or a \
-notification failed.",
+notification failed, or the lock refused an action of an apply round.",
     after_help = "Examples:\n  rounds plan --snapshot tests/fixtures/demo-cluster --playbooks playbooks\n  \
 rounds validate playbooks/\n  rounds explain oomKilled\n  rounds schema > playbook.schema.json"
 )]

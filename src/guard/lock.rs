@@ -12,7 +12,7 @@ use crate::round::mode::Mode;
 pub struct LockGuard;
 
 impl LockGuard {
-    pub const EXPLAIN: &str = "With a lock configured (runner config lock.file, written by `rounds lock`), refuses in apply mode every action of a playbook whose sha256 is not in the lock, and every action when the runner config is not the locked one; plan and dry-run rounds go on with a warning in the report and the log.";
+    pub const EXPLAIN: &str = "With a lock configured (runner config lock.file, written by `rounds lock`), refuses in apply mode every action of a playbook whose sha256 is not in the lock, and every action when the runner config is not the locked one; plan and dry-run rounds go on with a warning in the report and the log. Nothing is sent for a refused action, and an apply round that refused one exits 3, so the Job fails; a lock that cannot be read stops the round (exit 1).";
 
     pub const SETTINGS: &[Setting] = &[Setting::config("lock.file")];
 
