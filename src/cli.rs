@@ -12,7 +12,7 @@ use std::path::PathBuf;
 of it), runs the detectors of the playbooks that are due, plans the exact requests its \
 remediations would send, and reports. Dry-run is the default.\n\n\
 Exit codes: 0 done; 1 invalid input or config; 2 could not run; 3 done, but an action or a \
-notification failed.",
+notification failed, or the lock refused an action of an apply round.",
     after_help = "Examples:\n  rounds plan --snapshot tests/fixtures/demo-cluster --playbooks playbooks\n  \
 rounds validate playbooks/\n  rounds explain oomKilled\n  rounds schema > playbook.schema.json"
 )]
@@ -46,7 +46,7 @@ pub enum Command {
     /// to add), rounds' namespace, secrets and channels. Exit 0 only when all is well, 1 when the
     /// config, a playbook or a secret file is invalid, 2 when anything else is missing.
     Doctor(DoctorArgs),
-    /// Explain a detector or an action; without a name, list them all.
+    /// Explain a detector, action, guard or notification channel; without a name, list them all.
     Explain(ExplainArgs),
     /// Write playbooks.lock: the sha256 of each playbook and of the runner config.
     Lock(LockArgs),
@@ -286,7 +286,8 @@ pub enum SchemaDraft {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A detector (oomKilled, ...) or an action (raiseMemoryLimit, ...).
+    /// A detector (oomKilled, ...), an action (raiseMemoryLimit, ...), a guard (cooldown, ...)
+    /// or a notification channel (slack, ...).
     pub name: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 //! schema editors read), every detector has its example in the README, and the exact output of
 //! `rounds explain`.
 
-use rounds::catalog::{self, Kind};
+use rounds::catalog::{self, Document, Kind};
 use std::path::Path;
 use std::process::Command;
 
@@ -64,8 +64,13 @@ fn validate_each(docs: &[(String, String)]) {
 fn every_explain_example_validates_and_uses_its_entry() {
     let entries: Vec<_> = catalog::all().collect();
     assert!(
-        entries.len() >= 27,
-        "detectors, actions and channels are listed"
+        entries.len() >= 45,
+        "detectors, actions, guards and channels are listed"
+    );
+    assert_eq!(
+        entries.iter().filter(|e| e.kind == Kind::Guard).count(),
+        rounds::guard::Guard::ALL.len(),
+        "every guard is listed"
     );
     let docs: Vec<(String, String)> = entries
         .iter()
@@ -78,6 +83,23 @@ fn every_explain_example_validates_and_uses_its_entry() {
             Kind::Detector => text.contains(&format!("  detect:\n    {}:", e.name)),
             Kind::Action => text.contains(&format!("    - {}:", e.name)),
             Kind::Channel => text.contains(&format!("\n      {}:", e.name)),
+            // A guard's example sets its settings of that document; one without settings
+            // shows the actions it holds back.
+            Kind::Guard => {
+                let doc: serde_json::Value = serde_saphyr::from_str(text).expect("YAML");
+                let own: Vec<_> = e
+                    .settings
+                    .iter()
+                    .filter(|s| s.document == e.document_kind())
+                    .collect();
+                own.iter().all(|s| {
+                    doc.pointer(&format!("/{}", s.path.replace('.', "/")))
+                        .is_some()
+                }) && (!own.is_empty()
+                    || doc["spec"]["remediate"]
+                        .as_array()
+                        .is_some_and(|a| !a.is_empty()))
+            }
         };
         assert!(used, "the example of {} does not use it:\n{text}", e.name);
     }
@@ -129,7 +151,7 @@ fn examples_validate_against_the_schema_editors_read() {
     let config = jsonschema::draft7::new(&config).expect("a valid draft-07 schema");
     for e in catalog::all() {
         let doc: serde_json::Value = serde_saphyr::from_str(&e.document()).expect("YAML");
-        let v = if e.kind == Kind::Channel {
+        let v = if e.document_kind() == Document::RunnerConfig {
             &config
         } else {
             &validator
@@ -167,6 +189,13 @@ fn explain_a_detector() {
 #[test]
 fn explain_an_action() {
     let out = rounds(&["explain", "raiseMemoryLimit"]);
+    assert!(out.status.success());
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn explain_a_guard() {
+    let out = rounds(&["explain", "budget"]);
     assert!(out.status.success());
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }

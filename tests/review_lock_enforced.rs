@@ -1,8 +1,8 @@
 //! End-to-end: the lock the runner config names is enforced by the binary against the test API
 //! server. A playbook edited after `rounds lock` (as an out-of-band edit of the playbooks
 //! ConfigMap would) is refused in apply mode: nothing is sent for its target, not even a dry
-//! run, while the reviewed playbook still acts. In dry-run it runs, with a warning in the
-//! report and the log.
+//! run, while the reviewed playbook still acts, and the round exits 3 so the Job fails. In
+//! dry-run it runs, with a warning in the report and the log, and exits 0.
 
 mod guarded;
 
@@ -156,7 +156,9 @@ async fn a_tampered_playbook_is_refused_in_apply_mode() {
     let config = config.to_str().expect("utf-8");
     let before = c.state();
     let run = c.rounds("run", &["--apply", "--config", config]).await;
-    let report = run.report();
+    // The refusal fails the Job: exit 3, as for a failed action.
+    let report = run.report_with(3);
+    assert_eq!(report["summary"]["failed"], 0, "{:#}", report["summary"]);
 
     let refused = action(&report, "deletePod");
     assert_eq!(refused["status"], "skipped", "{refused:#}");
@@ -274,6 +276,8 @@ async fn a_tampered_playbook_runs_in_dry_run_with_a_warning() {
     let config = config.to_str().expect("utf-8");
     let before = c.state();
     let run = c.rounds("run", &["--config", config]).await;
+    // A warning, not a failure: the dry run goes on and exits 0.
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
     let report = run.report();
 
     let warned_action = action(&report, "deletePod");
@@ -343,4 +347,40 @@ async fn an_unreadable_lock_stops_the_round() {
         run.stderr()
     );
     assert!(c.writes().is_empty(), "{:?}", c.writes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_runner_config_holds_every_action_back_and_fails_the_job() {
+    let (c, config) = tampered().await;
+    // The runner config edited after the lock: no playbook may act, the reviewed one neither.
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        format!("{text}guards: {{maxActionsPerRound: 9}}\n"),
+    )
+    .expect("edit");
+    let config = config.to_str().expect("utf-8");
+    let run = c.rounds("run", &["--apply", "--config", config]).await;
+    let report = run.report_with(3);
+    for name in ["raiseMemoryLimit", "deletePod"] {
+        let a = action(&report, name);
+        assert_eq!(a["status"], "skipped", "{a:#}");
+        assert_eq!(a["guard"], "lock", "{a:#}");
+    }
+    // Nothing sent to either target (the skips' Events are written).
+    let to_targets: Vec<_> = c
+        .writes()
+        .into_iter()
+        .filter(|r| r.path == POD || r.path == DEPLOYMENT)
+        .collect();
+    assert!(to_targets.is_empty(), "{to_targets:?}");
+
+    // The same config in a dry run: warned, exit 0.
+    let run = c.rounds("run", &["--config", config]).await;
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let report = run.report();
+    assert_eq!(
+        lock_verdict(action(&report, "raiseMemoryLimit"))["verdict"],
+        "unchecked"
+    );
 }

@@ -1,9 +1,9 @@
-//! `rounds explain [NAME]`: what a detector or an action does, its arguments (from the same JSON
-//! Schema `rounds schema` prints, so doc comments and ranges are the types' own) and a complete
-//! example playbook.
+//! `rounds explain [NAME]`: what a detector, action, guard or channel does, its arguments or
+//! settings (from the same JSON Schema `rounds schema` prints, so doc comments and ranges are
+//! the types' own) and a complete example playbook or runner config.
 
 use super::{CommandError, Exit};
-use crate::catalog::{self, Entry, Kind};
+use crate::catalog::{self, Entry, Kind, Setting};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -32,6 +32,10 @@ fn list() -> String {
     for (kind, title) in [
         (Kind::Detector, "Detectors (spec.detect)"),
         (Kind::Action, "Actions (spec.remediate)"),
+        (
+            Kind::Guard,
+            "Guards (every write passes them in this order, then the API server's answers)",
+        ),
         (
             Kind::Channel,
             "Notification channels (runner config notifications.channels.NAME)",
@@ -76,23 +80,14 @@ pub struct Argument {
 pub fn render(e: &Entry) -> String {
     let mut out = format!("{} ({})\n\n{}\n", e.name, e.kind.as_str(), e.text);
     let args = arguments(e);
-    if !args.is_empty() {
-        let _ = writeln!(out, "\nArguments ({}.{}):", e.kind.field(), e.name);
-        let width = args.iter().map(|a| a.name.len()).max().unwrap_or(0);
-        for a in &args {
-            let _ = writeln!(
-                out,
-                "  {:<width$}  {}{}{}",
-                a.name,
-                a.kind,
-                if a.required { ", required" } else { "" },
-                if a.description.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", a.description.replace('\n', " "))
-                }
-            );
-        }
+    if let (Some(field), false) = (e.kind.field(), args.is_empty()) {
+        let _ = writeln!(out, "\nArguments ({field}.{}):", e.name);
+        list_arguments(&mut out, &args);
+    }
+    let settings = settings(e);
+    if !settings.is_empty() {
+        let _ = writeln!(out, "\nSettings:");
+        list_arguments(&mut out, &settings);
     }
     let _ = writeln!(out, "\nExample:\n");
     for line in e.document().lines() {
@@ -101,10 +96,102 @@ pub fn render(e: &Entry) -> String {
     out
 }
 
+fn list_arguments(out: &mut String, args: &[Argument]) {
+    let width = args.iter().map(|a| a.name.len()).max().unwrap_or(0);
+    for a in args {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {}{}{}",
+            a.name,
+            a.kind,
+            if a.required { ", required" } else { "" },
+            if a.description.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", a.description.replace('\n', " "))
+            }
+        );
+    }
+}
+
+/// A guard's settings as arguments named `path (document)`, read from each document's schema;
+/// a setting the schema does not have is an error of the catalog, and a test finds it.
+pub fn settings(e: &Entry) -> Vec<Argument> {
+    e.settings
+        .iter()
+        .map(|s| {
+            let schema = s.document.schema();
+            let (kind, description) = match setting_schema(&schema, s) {
+                Some(p) => (
+                    match p.get("default").and_then(scalar) {
+                        Some(d) => format!("{}, default {d}", describe(&schema, p)),
+                        None => describe(&schema, p),
+                    },
+                    p.get("description")
+                        .or(resolve(&schema, p).get("description"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned(),
+                ),
+                None => ("unknown".into(), String::new()),
+            };
+            Argument {
+                name: format!("{} ({})", s.path, s.document.as_str()),
+                required: false,
+                kind,
+                description,
+            }
+        })
+        .collect()
+}
+
+/// A number's format (uint32, double) says less than the type and range printed instead.
+fn numeric(format: &str) -> bool {
+    matches!(
+        format.trim_start_matches('u'),
+        "int" | "int8" | "int16" | "int32" | "int64" | "int128" | "float" | "double"
+    )
+}
+
+/// A default as written in YAML; none for `null` and lists (their description says them).
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+/// The schema of a setting's field: its dotted path walked through the properties (and the
+/// `T | null` of optional sections).
+pub fn setting_schema<'a>(root: &'a Value, setting: &Setting) -> Option<&'a Value> {
+    let mut at = root;
+    for key in setting.path.split('.') {
+        at = object_with(root, at, key)?.get("properties")?.get(key)?;
+    }
+    Some(at)
+}
+
+/// The object schema of `s` (itself, or one of its alternatives) that has property `key`.
+fn object_with<'a>(root: &'a Value, s: &'a Value, key: &str) -> Option<&'a Value> {
+    let s = resolve(root, s);
+    if s.get("properties").and_then(|p| p.get(key)).is_some() {
+        return Some(s);
+    }
+    ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .filter_map(|k| s.get(*k).and_then(Value::as_array))
+        .flatten()
+        .find_map(|alt| object_with(root, alt, key))
+}
+
 /// The arguments of an entry, read from the playbook's JSON Schema.
 pub fn arguments(e: &Entry) -> Vec<Argument> {
+    let Some(kind) = e.kind.schema_kind() else {
+        return Vec::new();
+    };
     let schema = e.schema();
-    let Some(args) = variant(&schema, e.kind.schema_kind(), e.name) else {
+    let Some(args) = variant(&schema, kind, e.name) else {
         return Vec::new();
     };
     let args = resolve(&schema, args);
@@ -175,11 +262,23 @@ fn describe(root: &Value, p: &Value) -> String {
             .join(" | ");
     }
     if let Some(f) = s.get("format").and_then(Value::as_str)
-        && !f.starts_with("int")
-        && !f.starts_with("uint")
-        && f != "double"
+        && !numeric(f)
     {
         return f.to_owned();
+    }
+    if let Some(items) = s.get("items") {
+        let item = resolve(root, items);
+        return match item.get("properties").and_then(Value::as_object) {
+            Some(props) => format!(
+                "list of {{{}}}",
+                props
+                    .keys()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!("list of {}", describe(root, items)),
+        };
     }
     let ty = match s.get("type") {
         Some(Value::String(t)) => t.clone(),
@@ -223,5 +322,44 @@ mod tests {
                 .any(|a| a.name == "source" && a.kind == "kubelet | prometheus"),
             "{pvc:?}"
         );
+    }
+
+    #[test]
+    fn guard_settings_come_from_both_schemas() {
+        let of = |name: &str| -> Vec<(String, String)> {
+            settings(&catalog::find(name).expect(name))
+                .into_iter()
+                .map(|a| (a.name, a.kind))
+                .collect()
+        };
+        let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        // Through the optional `lock` section, and a list of objects.
+        assert_eq!(of("lock"), [pair("lock.file (runner config)", "string")]);
+        assert_eq!(
+            of("window"),
+            [pair(
+                "spec.guards.windows (playbook)",
+                "list of {duration, schedule, timeZone}"
+            )]
+        );
+        assert_eq!(
+            of("blastRadius"),
+            [
+                pair("spec.guards.maxUnavailable (playbook)", "int-or-percent"),
+                pair(
+                    "guards.maxUnavailableNodes (runner config)",
+                    "int-or-percent, default 10%"
+                )
+            ]
+        );
+        assert!(of("safeToEvict").is_empty());
+        let rendered = render(&catalog::find("mode").expect("mode"));
+        assert!(
+            rendered.contains(
+                "\nSettings:\n  mode (runner config)  plan | dryRun | apply, default dryRun: "
+            ),
+            "{rendered}"
+        );
+        assert!(!rendered.contains("Arguments"), "{rendered}");
     }
 }

@@ -6,7 +6,7 @@ use crate::api::{Api, ConnectOptions};
 use crate::cli::{OutputFormat, RoundArgs};
 use crate::config::{self, RunnerConfig};
 use crate::detect::Reads;
-use crate::guard::Pause;
+use crate::guard::{Guard, Pause, SkippedBy};
 use crate::inventory::prometheus::Prometheus;
 use crate::ledger::{Ledger, LedgerState, LedgerStore};
 use crate::objects::Object;
@@ -92,9 +92,15 @@ pub(super) async fn snapshot_round(config: &RoundConfig) -> Result<RoundReport, 
     Ok(round::finish_offline(config, inventory, ledger, "a snapshot round").await)
 }
 
-/// Exit 3 when an action failed; 0 otherwise.
+/// Exit 3 when an action failed, or when the lock refused one: a playbook that is not the
+/// reviewed version must fail the Job, not only warn (the lock refuses in apply rounds only;
+/// plan and dry-run rounds warn and exit 0). 0 otherwise.
 pub(super) fn exit_of(report: &RoundReport) -> Exit {
-    if report.summary.failed > 0 {
+    let refused_by_lock = report
+        .actions
+        .iter()
+        .any(|a| a.guard == Some(SkippedBy::Guard(Guard::Lock)));
+    if report.summary.failed > 0 || refused_by_lock {
         Exit::Failures
     } else {
         Exit::Done

@@ -139,6 +139,7 @@ macro_rules! detectors {
                     kind: crate::catalog::Kind::Detector,
                     text: $module::$ty::EXPLAIN,
                     example: $module::$ty::EXAMPLE,
+                    settings: &[],
                 }),*
             ];
         }

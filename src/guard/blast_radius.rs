@@ -3,6 +3,7 @@
 //! at most the runner config's share of the nodes.
 
 use super::{Check, GuardCheck, GuardInput, Tally};
+use crate::catalog::Setting;
 use crate::objects::WorkloadKind;
 use crate::plan::Action;
 use crate::playbook::values::IntOrPercent;
@@ -12,6 +13,26 @@ pub struct BlastRadius;
 
 impl BlastRadius {
     pub const EXPLAIN: &str = "For evictPod and deletePod of a ready pod: never the last ready replica of its workload, and at most the playbook's guards.maxUnavailable (a count or a share of the replicas) unavailable, counting pods that are not ready and those this round already took; a ready pod without a controller is not taken at all. For cordonNode: at most guards.maxUnavailableNodes of the runner config (default 10%, at least one node) unschedulable.";
+
+    pub const SETTINGS: &[Setting] = &[
+        Setting::playbook("spec.guards.maxUnavailable"),
+        Setting::config("guards.maxUnavailableNodes"),
+    ];
+
+    /// A complete document showing it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: evict-crashlooping
+spec:
+  detect:
+    crashLoopBackOff: { minRestarts: 10 }
+  remediate:
+    - evictPod: {}
+  guards:
+    maxActionsPerRound: 5
+    maxUnavailable: 25%
+"#;
 }
 
 /// How many of `total` a limit allows (a share rounds down, as Kubernetes' maxUnavailable does).

@@ -3,12 +3,34 @@
 //! (`guards.maxActionsPerNamespace`) and per action where the action has its own limit.
 
 use super::{Check, GuardCheck, GuardInput, Tally};
+use crate::catalog::Setting;
 use crate::round::context::RoundContext;
 
 pub struct Budget;
 
 impl Budget {
     pub const EXPLAIN: &str = "Skips actions once a budget of the round is spent: guards.maxActionsPerRound of the runner config (all playbooks, default 10), the playbook's guards.maxActionsPerRound and guards.maxActionsPerNamespace, and an action's own limit (deleteFailedPods maxCount). Only actions every guard allows count.";
+
+    pub const SETTINGS: &[Setting] = &[
+        Setting::playbook("spec.guards.maxActionsPerRound"),
+        Setting::playbook("spec.guards.maxActionsPerNamespace"),
+        Setting::config("guards.maxActionsPerRound"),
+    ];
+
+    /// A complete document showing it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: clean-failed-pods
+spec:
+  detect:
+    evicted: {}
+  remediate:
+    - deleteFailedPods: { maxCount: 20 }
+  guards:
+    maxActionsPerRound: 20
+    maxActionsPerNamespace: 5
+"#;
 }
 
 impl GuardCheck for Budget {

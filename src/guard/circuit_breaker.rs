@@ -2,12 +2,34 @@
 //! a broken cluster (or a broken detector) than many broken workloads: act on none, escalate.
 
 use super::{Check, GuardCheck, GuardInput, Tally};
+use crate::catalog::Setting;
 use crate::round::context::RoundContext;
 
 pub struct CircuitBreaker;
 
 impl CircuitBreaker {
     pub const EXPLAIN: &str = "With more findings in one playbook than its guards.maxFindings (default: the runner config's guards.maxFindings, 50), acts on none of them; the findings are marked escalated.";
+
+    pub const SETTINGS: &[Setting] = &[
+        Setting::playbook("spec.guards.maxFindings"),
+        Setting::config("guards.maxFindings"),
+    ];
+
+    /// A complete document showing it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: raise-memory
+spec:
+  detect:
+    oomKilled: { minCount: 2, within: 6h }
+  remediate:
+    - raiseMemoryLimit: { max: 4Gi }
+  guards:
+    maxActionsPerRound: 3
+    # More than 10 OOM-killed workloads at once looks like a broken node, not 10 bad limits.
+    maxFindings: 10
+"#;
 }
 
 /// The playbook's threshold and whether this round tripped it.

@@ -3,6 +3,7 @@
 //! not be confirmed holds the target back until it is.
 
 use super::{Check, GuardCheck, GuardInput, Tally};
+use crate::catalog::Setting;
 use crate::ledger::LedgerState;
 use crate::ledger::document::action_key;
 use crate::round::context::RoundContext;
@@ -11,7 +12,24 @@ use crate::round::mode::Mode;
 pub struct CooldownGuard;
 
 impl CooldownGuard {
-    pub const EXPLAIN: &str = "Skips an action applied to the same target within the playbook's guards.cooldown (read from the ledger, by any round), and any action whose earlier write could not be confirmed. With an unreadable ledger an apply round changes nothing.";
+    pub const EXPLAIN: &str = "Skips an action applied to the same target within the playbook's guards.cooldown (read from the ledger, by any round), and any action whose earlier write could not be confirmed. With an unreadable ledger an apply round changes nothing; a round without a ledger (a snapshot without --ledger) cannot check a cooldown, and the report says so.";
+
+    pub const SETTINGS: &[Setting] = &[Setting::playbook("spec.guards.cooldown")];
+
+    /// A complete document showing it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: restart-once-a-day
+spec:
+  detect:
+    oomKilled: { minCount: 3, within: 1h }
+  remediate:
+    - rolloutRestart: {}
+  guards:
+    maxActionsPerRound: 1
+    cooldown: 24h
+"#;
 }
 
 impl GuardCheck for CooldownGuard {

@@ -3,6 +3,7 @@
 //! notification) as the suggested change.
 
 use super::{Check, GuardCheck, GuardInput, Tally};
+use crate::catalog::Setting;
 use crate::objects::WorkloadKind;
 use crate::round::context::RoundContext;
 use std::collections::BTreeMap;
@@ -17,6 +18,17 @@ pub struct GitOps;
 
 impl GitOps {
     pub const EXPLAIN: &str = "Skips actions on targets managed by Argo CD (annotation argocd.argoproj.io/tracking-id, label argocd.argoproj.io/instance, and app.kubernetes.io/instance when guards.argoCdInstanceLabel is on) or Flux (kustomize.toolkit.fluxcd.io/* and helm.toolkit.fluxcd.io/* labels): the controller would revert the change. The patch stays in the report as the change to make in Git.";
+
+    pub const SETTINGS: &[Setting] = &[Setting::config("guards.argoCdInstanceLabel")];
+
+    /// A complete document showing it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: RunnerConfig
+mode: apply
+guards:
+  # Argo CD here tracks apps by the label app.kubernetes.io/instance (its default).
+  argoCdInstanceLabel: true
+"#;
 }
 
 /// Which GitOps controller manages an object with these labels and annotations.

@@ -4,6 +4,7 @@
 //! mismatch is seen before anyone applies.
 
 use super::{Check, GuardCheck, GuardInput, Tally};
+use crate::catalog::Setting;
 use crate::lock::LockCheck;
 use crate::round::context::RoundContext;
 use crate::round::mode::Mode;
@@ -11,7 +12,18 @@ use crate::round::mode::Mode;
 pub struct LockGuard;
 
 impl LockGuard {
-    pub const EXPLAIN: &str = "With a lock configured (runner config lock.file, written by `rounds lock`), refuses in apply mode every action of a playbook whose sha256 is not in the lock, and every action when the runner config is not the locked one; plan and dry-run rounds go on with a warning in the report and the log.";
+    pub const EXPLAIN: &str = "With a lock configured (runner config lock.file, written by `rounds lock`), refuses in apply mode every action of a playbook whose sha256 is not in the lock, and every action when the runner config is not the locked one; plan and dry-run rounds go on with a warning in the report and the log. Nothing is sent for a refused action, and an apply round that refused one exits 3, so the Job fails; a lock that cannot be read stops the round (exit 1).";
+
+    pub const SETTINGS: &[Setting] = &[Setting::config("lock.file")];
+
+    /// A complete document showing it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: RunnerConfig
+mode: apply
+# Written by `rounds lock playbooks/ --config runner.yaml`; mount it with the playbooks.
+lock:
+  file: /etc/rounds/playbooks/playbooks.lock
+"#;
 }
 
 impl GuardCheck for LockGuard {

@@ -1,9 +1,11 @@
 //! Guards: for each planned action, in one fixed order, a check that allows it or skips it with
 //! a reason. The first guard that skips decides; every check made is in the report.
 //!
-//! Adding a guard: one file with a unit struct implementing [`GuardCheck`], and one line in
-//! [`guards!`] below (its place in the list is its place in the order).
+//! Adding a guard: one file with a unit struct implementing [`GuardCheck`] (with its `EXPLAIN`,
+//! `EXAMPLE` and `SETTINGS` for `rounds explain`), and one line in [`guards!`] below (its place
+//! in the list is its place in the order).
 
+mod answered;
 mod blast_radius;
 mod budget;
 pub mod circuit_breaker;
@@ -130,7 +132,7 @@ pub trait GuardCheck {
 macro_rules! guards {
     (
         checked: { $($name:literal => $variant:ident($module:ident::$ty:ident)),* $(,)? }
-        answered: { $($sname:literal => $svariant:ident: $sdesc:literal),* $(,)? }
+        answered: { $($sname:literal => $svariant:ident($smodule:ident::$sty:ident)),* $(,)? }
     ) => {
         /// A guard, by name. The checked ones run before a write, in this order; the answered
         /// ones are the API server's decisions about a write.
@@ -143,6 +145,9 @@ macro_rules! guards {
         impl Guard {
             /// The guards checked before a write, in their order.
             pub const ORDER: &'static [Guard] = &[$(Guard::$variant),*];
+
+            /// Every guard: the checked ones, then the API server's answers.
+            pub const ALL: &'static [Guard] = &[$(Guard::$variant,)* $(Guard::$svariant,)*];
 
             pub fn name(self) -> &'static str {
                 match self {
@@ -158,10 +163,22 @@ macro_rules! guards {
                 }
             }
 
-            /// Every guard with what it does, for the README and `rounds explain`.
-            pub const CATALOG: &'static [(&'static str, &'static str)] = &[
-                $(($name, $module::$ty::EXPLAIN),)*
-                $(($sname, $sdesc),)*
+            /// Every guard with its explanation, settings and example (see [`crate::catalog`]).
+            pub const CATALOG: &'static [crate::catalog::Entry] = &[
+                $(crate::catalog::Entry {
+                    name: $name,
+                    kind: crate::catalog::Kind::Guard,
+                    text: $module::$ty::EXPLAIN,
+                    example: $module::$ty::EXAMPLE,
+                    settings: $module::$ty::SETTINGS,
+                },)*
+                $(crate::catalog::Entry {
+                    name: $sname,
+                    kind: crate::catalog::Kind::Guard,
+                    text: $smodule::$sty::EXPLAIN,
+                    example: $smodule::$sty::EXAMPLE,
+                    settings: &[],
+                },)*
             ];
         }
     };
@@ -183,10 +200,10 @@ guards! {
         "safeToEvict" => SafeToEvict(safe_to_evict::SafeToEvict),
     }
     answered: {
-        "disruptionBudget" => DisruptionBudget: "The Eviction API answered 429: the pod's PodDisruptionBudget allows no disruption now. A skip, not a failure; the next round tries again.",
-        "targetGone" => TargetGone: "The target no longer exists (404): there is nothing to remediate.",
-        "alreadyDone" => AlreadyDone: "The object a runJob creates already exists (409 AlreadyExists), or an earlier round's write was found done.",
-        "forbidden" => Forbidden: "In a dry-run round, the API server refused the dry run (403): rounds' RBAC does not allow the write, so apply would fail; the reason names what to grant. (In an apply round a 403 fails the action.)",
+        "disruptionBudget" => DisruptionBudget(answered::DisruptionBudget),
+        "targetGone" => TargetGone(answered::TargetGone),
+        "alreadyDone" => AlreadyDone(answered::AlreadyDone),
+        "forbidden" => Forbidden(answered::Forbidden),
     }
 }
 

@@ -3,6 +3,7 @@
 //! `rounds.dev/exclude: "true"` or `rounds.dev/exclude-until: <RFC 3339>`.
 
 use super::{Check, GuardCheck, GuardInput, Tally};
+use crate::catalog::Setting;
 use crate::objects::WorkloadKind;
 use crate::round::context::RoundContext;
 use chrono::{DateTime, Utc};
@@ -14,7 +15,26 @@ pub const EXCLUDE_UNTIL: &str = "rounds.dev/exclude-until";
 pub struct OptOut;
 
 impl OptOut {
-    pub const EXPLAIN: &str = "Skips actions on objects annotated rounds.dev/exclude: \"true\" (any value but \"false\" counts) or rounds.dev/exclude-until: RFC 3339 time in the future, on the finding's object, the workloads above it, the action's target or their namespace. An unreadable value counts as excluded.";
+    pub const EXPLAIN: &str = "Skips actions on objects annotated rounds.dev/exclude: \"true\" (any value but \"false\" counts) or rounds.dev/exclude-until: an RFC 3339 time in the future, on the finding's object, the workloads above it, the action's target or their namespace. An unreadable value counts as excluded; a namespace that is not in the inventory is not checked, and the report says so. No settings: the annotations are the owners' switch.";
+
+    pub const SETTINGS: &[Setting] = &[];
+
+    /// A complete document showing it; a test validates it.
+    pub const EXAMPLE: &str = r#"# Owners opt out with annotations, without a playbook change:
+#   kubectl annotate namespace payments rounds.dev/exclude=true
+#   kubectl -n shop annotate deployment api rounds.dev/exclude-until=2026-12-01T00:00:00Z
+apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: restart-crashlooping
+spec:
+  detect:
+    crashLoopBackOff: { minRestarts: 10 }
+  remediate:
+    - rolloutRestart: {}
+  guards:
+    maxActionsPerRound: 2
+"#;
 }
 
 /// Why the annotations exclude the object at `now`, if they do.

@@ -5,6 +5,7 @@
 use super::{Check, GuardCheck, GuardInput, Tally};
 use crate::api::resource::{ObjectRef, Resource};
 use crate::api::{Api, Operation};
+use crate::catalog::Setting;
 use crate::round::context::RoundContext;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -69,7 +70,23 @@ impl Pause {
 pub struct PauseGuard;
 
 impl PauseGuard {
-    pub const EXPLAIN: &str = "Skips every action while the key paused of the ConfigMap rounds-control in rounds' namespace is \"true\" or an RFC 3339 time in the future (runner config guards.pauseConfigMap). An unreadable value counts as paused.";
+    pub const EXPLAIN: &str = "Skips every action while the key paused of the pause ConfigMap in rounds' namespace (runner config guards.pauseConfigMap, default rounds-control) is \"true\" or an RFC 3339 time in the future. A missing ConfigMap or key is no pause; a value it cannot read, or a ConfigMap it cannot get, counts as paused. A snapshot round reads no ConfigMap: the guard is unchecked there.";
+
+    pub const SETTINGS: &[Setting] = &[
+        Setting::config("guards.pauseConfigMap"),
+        Setting::config("namespace"),
+    ];
+
+    /// A complete document showing it; a test validates it.
+    pub const EXAMPLE: &str = r#"# Pause every change until a time (or with "true", until the key is removed):
+#   kubectl -n rounds create configmap rounds-control --from-literal=paused=2026-11-23T08:00:00Z
+apiVersion: rounds.dev/v1alpha1
+kind: RunnerConfig
+mode: apply
+namespace: rounds
+guards:
+  pauseConfigMap: rounds-control
+"#;
 }
 
 impl GuardCheck for PauseGuard {

@@ -2,12 +2,33 @@
 //! schedule that opens it and a duration).
 
 use super::{Check, GuardCheck, GuardInput, Tally};
+use crate::catalog::Setting;
 use crate::round::context::RoundContext;
 
 pub struct WindowGuard;
 
 impl WindowGuard {
-    pub const EXPLAIN: &str = "With guards.windows, acts only while a window is open: a window opens when its five-field cron schedule fires (Kubernetes CronJob semantics, in its timeZone, default UTC) and stays open for its duration.";
+    pub const EXPLAIN: &str = "With guards.windows, acts only while a window is open: a window opens when its five-field cron schedule fires (Kubernetes CronJob semantics, in its timeZone, default UTC) and stays open for its duration. Without windows a playbook may act at any time. The round's time decides (--now in a plan).";
+
+    pub const SETTINGS: &[Setting] = &[Setting::playbook("spec.guards.windows")];
+
+    /// A complete document showing it; a test validates it.
+    pub const EXAMPLE: &str = r#"apiVersion: rounds.dev/v1alpha1
+kind: Playbook
+metadata:
+  name: restart-in-office-hours
+spec:
+  detect:
+    crashLoopBackOff: { minRestarts: 10 }
+  remediate:
+    - rolloutRestart: {}
+  guards:
+    maxActionsPerRound: 2
+    windows:
+      - schedule: "0 9 * * 1-5"
+        duration: 8h
+        timeZone: Europe/Berlin
+"#;
 }
 
 impl GuardCheck for WindowGuard {

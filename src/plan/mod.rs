@@ -124,6 +124,7 @@ macro_rules! actions {
                     kind: crate::catalog::Kind::Action,
                     text: $module::$ty::EXPLAIN,
                     example: $module::$ty::EXAMPLE,
+                    settings: &[],
                 }),*
             ];
         }
