@@ -1,27 +1,5 @@
-//! `rounds explain CHANNEL`: what each notification channel does, with an example runner
-//! config (tested below to validate).
-
-use super::channels::Channel;
-
-/// The list part of `rounds explain`.
-pub fn list() {
-    println!("\nNotification channels (runner config notifications.channels.NAME):");
-    for (n, text, _) in Channel::CATALOG {
-        println!("  {n:<18} {}", text.lines().next().unwrap_or(""));
-    }
-}
-
-/// Prints the explanation of a channel; false when `name` is not one.
-pub fn show(name: &str) -> bool {
-    let Some((n, text, example)) = Channel::CATALOG.iter().find(|(n, _, _)| *n == name) else {
-        return false;
-    };
-    println!(
-        "{n} (notification channel)\n\n{text}\n\nExample runner config:\n\n{}",
-        example_config(example)
-    );
-    true
-}
+//! The channels' examples for `rounds explain CHANNEL` (src/catalog.rs) as whole runner
+//! configs (tested below to validate).
 
 /// An example as a whole runner config document.
 pub fn example_config(example: &str) -> String {
@@ -31,6 +9,7 @@ pub fn example_config(example: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notify::channels::Channel;
     use crate::playbook::document::Source;
 
     #[test]
