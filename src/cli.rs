@@ -184,12 +184,13 @@ pub enum ValidateOutput {
     Github,
 }
 
+/// What `lock` writes and `verify-lock` checks: the same three arguments for both.
 #[derive(Debug, Args)]
-pub struct LockArgs {
-    /// Playbook files or directories. Default: the paths recorded in the existing lock.
+pub struct LockFiles {
+    /// Playbook files or directories. Default: the paths recorded in the lock.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// The runner config to lock with them. Default: the one recorded in the existing lock.
+    /// The runner config locked with them. Default: the one recorded in the lock.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The lock file.
@@ -198,16 +199,15 @@ pub struct LockArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct LockArgs {
+    #[command(flatten)]
+    pub files: LockFiles,
+}
+
+#[derive(Debug, Args)]
 pub struct VerifyLockArgs {
-    /// Playbook files or directories. Default: the paths recorded in the lock.
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// The runner config. Default: the one recorded in the lock.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// The lock file.
-    #[arg(long, value_name = "FILE", default_value = crate::lock::DEFAULT_FILE)]
-    pub lock: PathBuf,
+    #[command(flatten)]
+    pub files: LockFiles,
     /// Output format; github prints an Actions annotation per file.
     #[arg(long, value_enum, default_value = "text")]
     pub output: ValidateOutput,

@@ -10,20 +10,20 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 pub fn lock(args: &LockArgs) -> Result<Exit, CommandError> {
-    let existing = if args.lock.exists() {
-        Some(Lock::read(&args.lock).map_err(lock_error)?)
+    let existing = if args.files.lock.exists() {
+        Some(Lock::read(&args.files.lock).map_err(lock_error)?)
     } else {
         None
     };
-    let base = lock_dir(&args.lock).map_err(lock_error)?;
-    let paths: Vec<PathBuf> = if !args.paths.is_empty() {
-        args.paths.clone()
+    let base = lock_dir(&args.files.lock).map_err(lock_error)?;
+    let paths: Vec<PathBuf> = if !args.files.paths.is_empty() {
+        args.files.paths.clone()
     } else if let Some(l) = &existing {
         l.paths.iter().map(|p| resolve(&base, p)).collect()
     } else {
         return Err(CommandError::Invalid(format!(
             "there is no lock {} to take the playbook paths from: give them, e.g. `rounds lock playbooks`",
-            args.lock.display()
+            args.files.lock.display()
         )));
     };
     for p in &paths {
@@ -34,7 +34,7 @@ pub fn lock(args: &LockArgs) -> Result<Exit, CommandError> {
             )));
         }
     }
-    let config = args.config.clone().or_else(|| {
+    let config = args.files.config.clone().or_else(|| {
         existing
             .as_ref()
             .and_then(|l| l.config.as_ref())
@@ -62,13 +62,14 @@ pub fn lock(args: &LockArgs) -> Result<Exit, CommandError> {
             "no playbooks found; nothing was locked".into(),
         ));
     }
-    let new = lock::build(&args.lock, &paths, &loading.playbooks, config).map_err(lock_error)?;
-    new.write(&args.lock).map_err(lock_error)?;
+    let new =
+        lock::build(&args.files.lock, &paths, &loading.playbooks, config).map_err(lock_error)?;
+    new.write(&args.files.lock).map_err(lock_error)?;
     let files: std::collections::BTreeSet<&str> =
         new.playbooks.iter().map(|p| p.file.as_str()).collect();
     println!(
         "wrote {}: {} playbook(s) in {} file(s){}",
-        args.lock.display(),
+        args.files.lock.display(),
         new.playbooks.len(),
         files.len(),
         new.config
@@ -80,7 +81,11 @@ pub fn lock(args: &LockArgs) -> Result<Exit, CommandError> {
 }
 
 pub fn verify(args: &VerifyLockArgs) -> Result<Exit, CommandError> {
-    let v = match verify::verify(&args.lock, &args.paths, args.config.as_deref()) {
+    let v = match verify::verify(
+        &args.files.lock,
+        &args.files.paths,
+        args.files.config.as_deref(),
+    ) {
         Ok(v) => v,
         Err(VerifyError::Lock(e)) => return Err(lock_error(e)),
         Err(VerifyError::Read(d)) => return Err(invalid(&d, "the lock was not checked")),
@@ -97,7 +102,7 @@ pub fn verify(args: &VerifyLockArgs) -> Result<Exit, CommandError> {
             println!("{json}");
         }
         ValidateOutput::Github => {
-            let base = lock_dir(&args.lock).map_err(lock_error)?;
+            let base = lock_dir(&args.files.lock).map_err(lock_error)?;
             let workspace = std::env::var_os("GITHUB_WORKSPACE")
                 .map(PathBuf::from)
                 .or_else(|| std::env::current_dir().ok());
