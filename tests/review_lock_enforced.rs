@@ -150,6 +150,23 @@ fn names_playbook_and_files(text: &str, c: &Cluster) -> bool {
         && text.contains(&format!(") is not in the lock {lock}"))
 }
 
+/// The report has exactly one note naming the tampered playbook and the lock, ending with
+/// `ending`, and the log warns of it.
+fn warned_once(report: &Value, run: &Run, c: &Cluster, ending: &str) {
+    let warned: Vec<String> = notes(report)
+        .into_iter()
+        .filter(|n| names_playbook_and_files(n, c))
+        .collect();
+    assert_eq!(warned.len(), 1, "{:#}", report["notes"]);
+    assert!(warned[0].ends_with(ending), "{warned:?}");
+    let log = run.stderr();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && names_playbook_and_files(l, c)),
+        "{log}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_playbook_is_refused_in_apply_mode() {
     let (c, config) = tampered().await;
@@ -204,21 +221,7 @@ async fn a_tampered_playbook_is_refused_in_apply_mode() {
     );
 
     // Said in the report and the log, and in the audit trail.
-    let warned: Vec<String> = notes(&report)
-        .into_iter()
-        .filter(|n| names_playbook_and_files(n, &c))
-        .collect();
-    assert_eq!(warned.len(), 1, "{:#}", report["notes"]);
-    assert!(
-        warned[0].ends_with(": its actions are refused"),
-        "{warned:?}"
-    );
-    let log = run.stderr();
-    assert!(
-        log.lines()
-            .any(|l| l.contains("WARN") && names_playbook_and_files(l, &c)),
-        "{log}"
-    );
+    warned_once(&report, &run, &c, ": its actions are refused");
     // One Event store, kept in the core/v1 shape.
     let skipped_event = c
         .server
@@ -303,20 +306,11 @@ async fn a_tampered_playbook_runs_in_dry_run_with_a_warning() {
     );
     assert_eq!(c.state(), before, "a dry run changes nothing");
 
-    let warned: Vec<String> = notes(&report)
-        .into_iter()
-        .filter(|n| names_playbook_and_files(n, &c))
-        .collect();
-    assert_eq!(warned.len(), 1, "{:#}", report["notes"]);
-    assert!(
-        warned[0].ends_with(": this round goes on, but apply would refuse its actions"),
-        "{warned:?}"
-    );
-    let log = run.stderr();
-    assert!(
-        log.lines()
-            .any(|l| l.contains("WARN") && names_playbook_and_files(l, &c)),
-        "{log}"
+    warned_once(
+        &report,
+        &run,
+        &c,
+        ": this round goes on, but apply would refuse its actions",
     );
 }
 
