@@ -37,7 +37,19 @@ fn locked(dir: &Path) -> BTreeMap<String, String> {
     );
     let text = std::fs::read_to_string(&lock).expect("the lock");
     let doc: Value = serde_saphyr::from_str(&text).expect("lock YAML");
-    let digests: BTreeMap<String, String> = doc["playbooks"]
+    let digests = names_and_digests(&doc["playbooks"]);
+    assert_eq!(digests.len(), 12, "{digests:?}");
+    assert!(
+        digests
+            .values()
+            .all(|d| d.starts_with("sha256:") && d.len() == 71)
+    );
+    digests
+}
+
+/// Each playbook's name with its digest, from the lock's or the report's `playbooks` list.
+fn names_and_digests(playbooks: &Value) -> BTreeMap<String, String> {
+    playbooks
         .as_array()
         .expect("playbooks")
         .iter()
@@ -47,14 +59,7 @@ fn locked(dir: &Path) -> BTreeMap<String, String> {
                 p["digest"].as_str().expect("digest").to_owned(),
             )
         })
-        .collect();
-    assert_eq!(digests.len(), 12, "{digests:?}");
-    assert!(
-        digests
-            .values()
-            .all(|d| d.starts_with("sha256:") && d.len() == 71)
-    );
-    digests
+        .collect()
 }
 
 fn rounds(args: &[&str], extra: &[&Path]) -> (i32, String, String) {
@@ -89,17 +94,7 @@ fn the_report_names_each_playbook_with_the_locked_digest() {
     let (code, stdout, stderr) = rounds(&[&plan[..], &["--output", "json"]].concat(), &[]);
     assert_eq!(code, 0, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).expect("JSON report");
-    let reported: BTreeMap<String, String> = report["playbooks"]
-        .as_array()
-        .expect("playbooks")
-        .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().expect("name").to_owned(),
-                p["digest"].as_str().expect("digest").to_owned(),
-            )
-        })
-        .collect();
+    let reported = names_and_digests(&report["playbooks"]);
     assert_eq!(reported, digests);
 
     // The text report shows each playbook's digest, cut to its first 12 hex digits.
