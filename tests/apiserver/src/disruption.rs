@@ -74,7 +74,7 @@ pub fn sync_namespace(store: &mut Store, namespace: &str) {
     };
     let names: Vec<String> = store
         .iter_namespace(&pdbs, namespace)
-        .filter_map(|p| metadata_str(p, "name").map(str::to_string))
+        .filter_map(|p| metadata_str(&p, "name").map(str::to_string))
         .collect();
     for name in names {
         sync_one(store, &pdbs, namespace, &name);
@@ -90,8 +90,8 @@ pub fn sync_all(store: &mut Store) {
         .iter(&pdbs)
         .filter_map(|p| {
             Some((
-                metadata_str(p, "namespace")?.to_string(),
-                metadata_str(p, "name")?.to_string(),
+                metadata_str(&p, "namespace")?.to_string(),
+                metadata_str(&p, "name")?.to_string(),
             ))
         })
         .collect();
@@ -101,7 +101,7 @@ pub fn sync_all(store: &mut Store) {
 }
 
 fn sync_one(store: &mut Store, pdbs: &ResourceInfo, namespace: &str, name: &str) {
-    let Some(pdb) = store.get(pdbs, namespace, name).cloned() else {
+    let Some(pdb) = store.get(pdbs, namespace, name) else {
         return;
     };
     let now = chrono::Utc::now();
@@ -124,9 +124,9 @@ pub fn compute(
     let pods_info = store
         .info("", "pods")
         .ok_or_else(|| "pods are not served".to_string())?;
-    let pods: Vec<&Value> = store
-        .iter_namespace(&pods_info, namespace)
-        .filter(|pod| selector.matches(pod))
+    // Only the selected pods are decoded: a namespace may hold thousands.
+    let pods: Vec<Value> = store
+        .iter_namespace_selected(&pods_info, namespace, &selector)
         .collect();
     let (expected, desired_healthy) = match (
         nonnull(spec.get("maxUnavailable")),
@@ -187,7 +187,7 @@ fn scaled(value: &Value, total: i64) -> Result<i64, String> {
 /// were disrupted less than [`DELETION_TIMEOUT_SECONDS`] ago.
 fn disrupted_pods(
     pdb: &Value,
-    pods: &[&Value],
+    pods: &[Value],
     now: chrono::DateTime<chrono::Utc>,
 ) -> BTreeMap<String, String> {
     let mut result = BTreeMap::new();
@@ -220,7 +220,7 @@ fn disrupted_pods(
 
 /// `getExpectedScale`: the sum of the replicas of the controllers of the pods (pods without a
 /// controller are skipped, as the controller only warns about them).
-fn expected_scale(store: &Store, pods: &[&Value]) -> Result<i64, String> {
+fn expected_scale(store: &Store, pods: &[Value]) -> Result<i64, String> {
     let mut scales: BTreeMap<String, i64> = BTreeMap::new();
     for pod in pods {
         let Some(controller) = controller_of(pod) else {
@@ -271,13 +271,13 @@ fn replicas(object: &Value) -> i64 {
 }
 
 /// The owner named by a reference, if it exists with that uid.
-fn owner<'a>(
-    store: &'a Store,
+fn owner(
+    store: &Store,
     group: &str,
     resource: &str,
     namespace: &str,
     reference: &Value,
-) -> Option<&'a Value> {
+) -> Option<Value> {
     let info = store.info(group, resource)?;
     store
         .get(&info, namespace, text(reference, "name"))
@@ -302,26 +302,26 @@ fn find_controller(
     match (group, kind) {
         ("", "ReplicationController") => {
             if let Some(rc) = owner(store, "", "replicationcontrollers", namespace, reference) {
-                return Ok(Some(uid_and_replicas(rc)));
+                return Ok(Some(uid_and_replicas(&rc)));
             }
         }
         ("apps" | "extensions", "ReplicaSet") => {
             if let Some(rs) = owner(store, "apps", "replicasets", namespace, reference) {
-                match controller_of(rs) {
+                match controller_of(&rs) {
                     Some(rs_owner) if text(rs_owner, "kind") == "Deployment" => {
                         if let Some(deployment) =
                             owner(store, "apps", "deployments", namespace, rs_owner)
                         {
-                            return Ok(Some(uid_and_replicas(deployment)));
+                            return Ok(Some(uid_and_replicas(&deployment)));
                         }
                     }
-                    _ => return Ok(Some(uid_and_replicas(rs))),
+                    _ => return Ok(Some(uid_and_replicas(&rs))),
                 }
             }
         }
         ("apps", "StatefulSet") => {
             if let Some(sts) = owner(store, "apps", "statefulsets", namespace, reference) {
-                return Ok(Some(uid_and_replicas(sts)));
+                return Ok(Some(uid_and_replicas(&sts)));
             }
         }
         _ => {}
@@ -347,7 +347,7 @@ fn find_controller(
     Ok(store
         .get(&info, namespace, text(reference, "name"))
         .filter(|o| metadata_str(o, "uid") == Some(text(reference, "uid")))
-        .map(uid_and_replicas))
+        .map(|o| uid_and_replicas(&o)))
 }
 
 /// The status the controller writes for computed numbers (`updatePdbStatus`).

@@ -54,7 +54,6 @@ pub fn evict(
 ) -> Result<Value, ApiError> {
     let pod = store
         .get(pods, namespace, name)
-        .cloned()
         .ok_or_else(|| ApiError::not_found(pods, name))?;
     if can_ignore_pdb(&pod) {
         let mut options = options;
@@ -129,7 +128,6 @@ fn matching_budgets(store: &Store, pod: &Value) -> Vec<Value> {
             LabelSelector::from_object(pdb.pointer("/spec/selector"))
                 .is_ok_and(|selector| selector.matches(pod))
         })
-        .cloned()
         .collect()
 }
 
@@ -214,7 +212,7 @@ fn delete_with_condition(
     mut options: DeleteOptions,
 ) -> Result<(), ApiError> {
     if !options.dry_run
-        && let Some(pod) = store.get(pods, namespace, name).cloned()
+        && let Some(pod) = store.get(pods, namespace, name)
     {
         let uid = metadata_str(&pod, "uid").unwrap_or_default();
         if let Some(expected) = &options.uid

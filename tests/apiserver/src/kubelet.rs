@@ -52,7 +52,7 @@ pub fn schedule(store: &mut Store, info: &ResourceInfo, pod: &Value, period: i64
     store.terminations.pending.insert(
         key,
         Pending {
-            uid: metadata_str(pod, "uid").unwrap_or_default().to_string(),
+            uid: metadata_str(&pod, "uid").unwrap_or_default().to_string(),
             deadline,
         },
     );
@@ -106,12 +106,12 @@ pub fn finish_pod(store: &mut Store, namespace: &str, name: &str) -> bool {
     let Some(pod) = store.get(&pods, namespace, name) else {
         return false;
     };
-    let same_pod = pending.is_none_or(|p| metadata_str(pod, "uid") == Some(p.uid.as_str()));
+    let same_pod = pending.is_none_or(|p| metadata_str(&pod, "uid") == Some(p.uid.as_str()));
     let held = pod
         .pointer("/metadata/finalizers")
         .and_then(Value::as_array)
         .is_some_and(|f| !f.is_empty());
-    if !same_pod || !is_terminating(pod) || held {
+    if !same_pod || !is_terminating(&pod) || held {
         return false;
     }
     store.remove(&pods, namespace, name);
@@ -129,8 +129,10 @@ pub fn finish_all(store: &mut Store) -> usize {
             .filter(|p| is_terminating(p))
             .map(|p| {
                 (
-                    metadata_str(p, "namespace").unwrap_or_default().to_string(),
-                    metadata_str(p, "name").unwrap_or_default().to_string(),
+                    metadata_str(&p, "namespace")
+                        .unwrap_or_default()
+                        .to_string(),
+                    metadata_str(&p, "name").unwrap_or_default().to_string(),
                 )
             })
             .collect();
@@ -144,7 +146,7 @@ pub fn finish_all(store: &mut Store) -> usize {
         let terminating: Vec<String> = store
             .iter(&namespaces)
             .filter(|n| crate::strategy::namespace::is_terminating(n))
-            .filter_map(|n| metadata_str(n, "name").map(str::to_string))
+            .filter_map(|n| metadata_str(&n, "name").map(str::to_string))
             .collect();
         for namespace in terminating {
             let resources: Vec<ResourceInfo> = store
@@ -157,7 +159,7 @@ pub fn finish_all(store: &mut Store) -> usize {
             for info in resources {
                 let names: Vec<String> = store
                     .iter_namespace(&info, &namespace)
-                    .filter_map(|o| metadata_str(o, "name").map(str::to_string))
+                    .filter_map(|o| metadata_str(&o, "name").map(str::to_string))
                     .collect();
                 for name in names {
                     store.remove(&info, &namespace, &name);

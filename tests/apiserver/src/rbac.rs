@@ -71,10 +71,11 @@ pub fn allowed(store: &Store, identity: &Identity, attributes: &Attributes) -> b
             "Role" => roles.and_then(|info| store.get(info, namespace, name)),
             _ => None,
         };
-        role.and_then(|r| r.get("rules"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
+        role.and_then(|mut r| match r.get_mut("rules").map(Value::take) {
+            Some(Value::Array(rules)) => Some(rules),
+            _ => None,
+        })
+        .unwrap_or_default()
     };
     let grants = |binding: &Value, binding_namespace: &str| -> bool {
         if !subjects_match(binding, binding_namespace, identity) {
@@ -94,7 +95,7 @@ pub fn allowed(store: &Store, identity: &Identity, attributes: &Attributes) -> b
             .any(|rule| rule_allows(rule, attributes))
     };
     if let Some(info) = registry.lookup("rbac.authorization.k8s.io", "v1", "clusterrolebindings")
-        && store.iter(info).any(|binding| grants(binding, ""))
+        && store.iter(info).any(|binding| grants(&binding, ""))
     {
         return true;
     }
@@ -106,7 +107,7 @@ pub fn allowed(store: &Store, identity: &Identity, attributes: &Attributes) -> b
         .is_some_and(|info| {
             store
                 .iter_namespace(info, &attributes.namespace)
-                .any(|binding| grants(binding, &attributes.namespace))
+                .any(|binding| grants(&binding, &attributes.namespace))
         })
 }
 

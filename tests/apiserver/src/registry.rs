@@ -188,7 +188,7 @@ pub fn create(
     let name = name_of(&object);
     if let Some(existing) = store.get(info, namespace_of(info, namespace), &name) {
         let mut error = ApiError::already_exists(info, &name);
-        if strategy::pod::is_terminating(existing) {
+        if strategy::pod::is_terminating(&existing) {
             error.message = format!("object is being deleted: {}", error.message);
         }
         return Err(error);
@@ -224,7 +224,7 @@ pub fn update(
     }
     let namespace = namespace_of(info, namespace);
     let strategy = strategy::for_resource(info);
-    let Some(old) = store.get(info, namespace, name).cloned() else {
+    let Some(old) = store.get(info, namespace, name) else {
         if target == UpdateTarget::Main && allow_create && strategy.allow_create_on_update() {
             if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
                 // The storage layer ignores it when creating through an update.
@@ -362,7 +362,6 @@ pub fn delete(
     let namespace = namespace_of(info, namespace);
     let object = store
         .get(info, namespace, name)
-        .cloned()
         .ok_or_else(|| ApiError::not_found(info, name))?;
     let strategy = strategy::for_resource(info);
     if let Some(uid) = &options.uid {
@@ -562,7 +561,7 @@ pub fn write_status(
     name: &str,
     status: Value,
 ) -> Option<Value> {
-    let mut object = store.get(info, namespace, name)?.clone();
+    let mut object = store.get(info, namespace, name)?;
     if object.get("status") == Some(&status) {
         return Some(object);
     }

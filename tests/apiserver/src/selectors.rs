@@ -1,6 +1,8 @@
 //! Label and field selectors: parsing the query-string forms and the `LabelSelector` objects
 //! of PodDisruptionBudgets, and matching them against objects.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 /// A selector string or object that cannot be parsed.
@@ -25,9 +27,35 @@ pub enum LabelRequirement {
     LessThan(String, i64),
 }
 
+/// Where a label selector reads labels: an object's `metadata.labels`, or the store's index
+/// of them (so a list can be filtered without decoding every object).
+pub trait Labels {
+    /// The value of a label, when set to a string.
+    fn label(&self, key: &str) -> Option<&str>;
+}
+
+impl Labels for Option<&Map<String, Value>> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.and_then(|l| l.get(key)).and_then(Value::as_str)
+    }
+}
+
+/// Where a field selector reads fields: an object, or the store's index of the
+/// [`SUPPORTED_FIELDS`].
+pub trait Fields {
+    /// The field as a selector compares it (a missing field is `""`).
+    fn field(&self, path: &str) -> Cow<'_, str>;
+}
+
+impl Fields for Value {
+    fn field(&self, path: &str) -> Cow<'_, str> {
+        Cow::Owned(field_value(self, path))
+    }
+}
+
 impl LabelRequirement {
-    fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
-        let get = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+    fn matches(&self, labels: &impl Labels) -> bool {
+        let get = |key: &str| labels.label(key);
         match self {
             Self::In(key, values) => get(key).is_some_and(|v| values.iter().any(|x| x == v)),
             Self::NotIn(key, values) => get(key).is_none_or(|v| values.iter().all(|x| x != v)),
@@ -128,14 +156,16 @@ impl LabelSelector {
 
     /// Whether the object's `metadata.labels` satisfy the selector.
     pub fn matches(&self, object: &Value) -> bool {
-        if self.nothing {
-            return false;
-        }
         let labels = object
             .get("metadata")
             .and_then(|m| m.get("labels"))
             .and_then(Value::as_object);
-        self.requirements.iter().all(|r| r.matches(labels))
+        self.matches_labels(&labels)
+    }
+
+    /// Whether these labels satisfy the selector.
+    pub fn matches_labels(&self, labels: &impl Labels) -> bool {
+        !self.nothing && self.requirements.iter().all(|r| r.matches(labels))
     }
 }
 
@@ -241,7 +271,7 @@ pub struct FieldSelector {
 }
 
 /// The fields the real API server accepts for every resource, plus the per-kind ones we serve.
-const SUPPORTED_FIELDS: &[&str] = &[
+pub const SUPPORTED_FIELDS: &[&str] = &[
     "metadata.name",
     "metadata.namespace",
     "spec.nodeName",
@@ -300,10 +330,10 @@ impl FieldSelector {
     }
 
     /// Whether the object satisfies every requirement. A missing field compares as `""`.
-    pub fn matches(&self, object: &Value) -> bool {
+    pub fn matches(&self, object: &impl Fields) -> bool {
         self.requirements.iter().all(|(field, negated, expected)| {
-            let actual = field_value(object, field);
-            (actual == *expected) != *negated
+            let actual = object.field(field);
+            (*actual == **expected) != *negated
         })
     }
 
@@ -316,7 +346,9 @@ impl FieldSelector {
     }
 }
 
-fn field_value(object: &Value, path: &str) -> String {
+/// A field as a selector compares it: strings as they are, `null` and missing as `""`, other
+/// values as JSON.
+pub fn field_value(object: &Value, path: &str) -> String {
     let mut current = object;
     for segment in path.split('.') {
         match current.get(segment) {

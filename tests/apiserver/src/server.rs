@@ -360,7 +360,7 @@ impl TestApiServer {
     ) -> Option<Value> {
         let store = self.state.read_store();
         let info = resource_info(&store, group, resource)?;
-        store.get(&info, namespace, name).cloned()
+        store.get(&info, namespace, name)
     }
 
     /// A PodDisruptionBudget's status as stored.
@@ -374,7 +374,7 @@ impl TestApiServer {
     pub fn objects(&self, group: &str, resource: &str) -> Vec<Value> {
         let store = self.state.read_store();
         match resource_info(&store, group, resource) {
-            Some(info) => store.iter(&info).cloned().collect(),
+            Some(info) => store.iter(&info).collect(),
             None => Vec::new(),
         }
     }
@@ -745,7 +745,8 @@ fn reply_response(reply: Reply, drop_after_items: Option<usize>) -> (Response<Ap
             (response, false)
         }
         Reply::List(list) => {
-            let mut out = Vec::with_capacity(256 + list.items.len() * 1024);
+            let bytes: usize = list.items.iter().map(|i| i.as_bytes().len() + 1).sum();
+            let mut out = Vec::with_capacity(256 + bytes);
             out.extend_from_slice(b"{\"kind\":");
             write_json(&mut out, &Value::from(list.kind));
             out.extend_from_slice(b",\"apiVersion\":");
@@ -759,7 +760,7 @@ fn reply_response(reply: Reply, drop_after_items: Option<usize>) -> (Response<Ap
                 if index > 0 {
                     out.push(b',');
                 }
-                write_json(&mut out, item);
+                out.extend_from_slice(item.as_bytes());
             }
             match cut {
                 Some(_) => {

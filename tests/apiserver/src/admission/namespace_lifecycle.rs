@@ -21,7 +21,7 @@ pub fn admit_create(
     };
     match store.get(&namespaces, "", namespace) {
         None => Err(ApiError::not_found(&namespaces, namespace)),
-        Some(object) if is_terminating(object) => Err(ApiError::forbidden(
+        Some(object) if is_terminating(&object) => Err(ApiError::forbidden(
             &info.group,
             &info.resource,
             name,

@@ -50,7 +50,6 @@ fn allows_resize(store: &Store, new: &Value, old: &Value) -> bool {
     };
     store
         .get(&classes, "", class)
-        .and_then(|sc| sc.get("allowVolumeExpansion"))
-        .and_then(Value::as_bool)
+        .and_then(|sc| sc.get("allowVolumeExpansion").and_then(Value::as_bool))
         .unwrap_or(false)
 }

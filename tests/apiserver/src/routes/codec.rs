@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::ApiRequest;
 use crate::resources::ResourceInfo;
 use crate::status::ApiError;
-use crate::store::Store;
+use crate::store::{EncodedObject, Store};
 use crate::strategy::event;
 use crate::validation::quantity_syntax;
 
@@ -129,6 +129,15 @@ pub(crate) fn to_storage(info: &ResourceInfo, object: Value) -> Value {
 pub(crate) fn present(info: &ResourceInfo, object: Value) -> Value {
     if info.storage_key() != info.key() {
         event::to_events_v1(&object)
+    } else {
+        object
+    }
+}
+
+/// [`present`] on stored bytes: decoded only when the served shape differs from the stored.
+pub(crate) fn present_encoded(info: &ResourceInfo, object: EncodedObject) -> EncodedObject {
+    if info.storage_key() != info.key() {
+        EncodedObject::encode(&event::to_events_v1(&object.decode()))
     } else {
         object
     }

@@ -18,6 +18,7 @@ use crate::rbac::{self, Attributes};
 use crate::resources::ResourceInfo;
 use crate::server::State;
 use crate::status::ApiError;
+use crate::store::EncodedObject;
 use crate::table;
 
 /// Decoded query parameters, in order.
@@ -106,13 +107,14 @@ impl ApiRequest {
     }
 }
 
-/// A list reply, kept as items so a fault can cut it after some of them.
+/// A list reply, kept as items so a fault can cut it after some of them; the items stay the
+/// store's bytes, written out as they are.
 #[derive(Debug, Clone)]
 pub(crate) struct ListReply {
     pub(crate) kind: String,
     pub(crate) api_version: String,
     pub(crate) metadata: Value,
-    pub(crate) items: Vec<Value>,
+    pub(crate) items: Vec<EncodedObject>,
 }
 
 /// What a handler answers.
@@ -203,20 +205,16 @@ fn as_table(request: &ApiRequest, route: &ResourceRoute, reply: Reply) -> Reply 
     let include = table::IncludeObject::from_query(request.query.get("includeObject"));
     // Event tables are printed from the core/v1 shape, whichever API was asked.
     let stored = |item: Value| codec::to_storage(&route.info, item);
-    let reply = match reply {
-        Reply::List(mut list) => {
-            list.items = list.items.into_iter().map(stored).collect();
-            Reply::List(list)
-        }
-        Reply::Json(status, object) => Reply::Json(status, stored(object)),
-        other => other,
-    };
     match reply {
-        Reply::List(list) => Reply::Json(
-            200,
-            table::table(&route.info, &list.items, list.metadata, include),
-        ),
+        Reply::List(list) => {
+            let items: Vec<Value> = list.items.iter().map(|i| stored(i.decode())).collect();
+            Reply::Json(
+                200,
+                table::table(&route.info, &items, list.metadata, include),
+            )
+        }
         Reply::Json(status, object) => {
+            let object = stored(object);
             let metadata = serde_json::json!({
                 "resourceVersion": object["metadata"]["resourceVersion"].clone()
             });

@@ -5,7 +5,7 @@
 use http::Method;
 use serde_json::{Value, json};
 
-use super::codec::{decode_object, present, to_storage};
+use super::codec::{decode_object, present, present_encoded, to_storage};
 use super::options::{RawDeleteOptions, Write, write_options};
 use super::{ApiRequest, ListReply, Outcome, Reply, ResourceRoute};
 use crate::field::{self, FieldError, Path, go};
@@ -14,7 +14,7 @@ use crate::registry::{self, UpdateTarget};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::server::State;
 use crate::status::ApiError;
-use crate::store::{ListQuery, Store, metadata_str};
+use crate::store::{EncodedObject, ListQuery, Store, metadata_str};
 use crate::validation::quantity_syntax;
 
 pub(super) fn handle(state: &State, request: &ApiRequest, route: &ResourceRoute) -> Outcome {
@@ -25,7 +25,7 @@ pub(super) fn handle(state: &State, request: &ApiRequest, route: &ResourceRoute)
             let store = state.read_store();
             store
                 .get(info, &route.namespace, &route.name)
-                .map(|object| Reply::Json(200, present(info, object.clone())))
+                .map(|object| Reply::Json(200, present(info, object)))
                 .ok_or_else(|| ApiError::not_found(info, &route.name))
         }
         (&Method::POST, true) => {
@@ -168,7 +168,7 @@ fn list(state: &State, request: &ApiRequest, route: &ResourceRoute) -> Outcome {
         items: page
             .items
             .into_iter()
-            .map(|item| present(&route.info, item))
+            .map(|item| present_encoded(&route.info, item))
             .collect(),
     }))
 }
@@ -182,7 +182,12 @@ fn delete_collection(state: &State, request: &ApiRequest, route: &ResourceRoute)
     let query = list_query(request, route)?;
     let options = RawDeleteOptions::from_request(request)?.validate()?;
     let mut store = state.write_store();
-    let items = store.list(&route.info, &query)?.items;
+    let items: Vec<Value> = store
+        .list(&route.info, &query)?
+        .items
+        .iter()
+        .map(EncodedObject::decode)
+        .collect();
     for item in &items {
         let name = metadata_str(item, "name").unwrap_or_default().to_string();
         match registry::delete(&mut store, &route.info, &route.namespace, &name, &options) {
@@ -208,7 +213,7 @@ pub(super) fn patched_object(
     let current = store
         .get(&route.info, &route.namespace, &route.name)
         .ok_or_else(|| ApiError::not_found(&route.info, &route.name))?;
-    let current = present(&route.info, current.clone());
+    let current = present(&route.info, current);
     let patched = apply_patch(request, &route.info, &current)?;
     Ok(to_storage(&route.info, patched))
 }

@@ -1,5 +1,12 @@
-//! The in-memory object store: `serde_json::Value` objects in B-trees keyed by
-//! (group/resource, namespace, name), a global resourceVersion counter, and continue tokens.
+//! The in-memory object store: objects as compact JSON ([`EncodedObject`]) with their
+//! selectable labels and fields ([`Selectable`]) in B-trees keyed by (group/resource,
+//! namespace, name), a global resourceVersion counter, and continue tokens.
+
+mod encoded;
+mod selectable;
+
+pub use encoded::EncodedObject;
+pub use selectable::Selectable;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
@@ -41,8 +48,8 @@ pub struct ListQuery {
 /// One page of a list.
 #[derive(Debug, Clone)]
 pub struct ListPage {
-    /// The objects of the page, in namespace/name order.
-    pub items: Vec<Value>,
+    /// The objects of the page, in namespace/name order, as stored.
+    pub items: Vec<EncodedObject>,
     /// `metadata.resourceVersion` of the list.
     pub resource_version: u64,
     /// `metadata.continue`, when more objects follow.
@@ -51,11 +58,18 @@ pub struct ListPage {
     pub remaining_item_count: Option<usize>,
 }
 
+/// One stored object: its bytes, and what selectors read of it.
+#[derive(Debug, Clone)]
+struct Stored {
+    object: EncodedObject,
+    selectable: Selectable,
+}
+
 /// The objects, the registry of resources and the counters.
 #[derive(Debug, Default)]
 pub struct Store {
     registry: Registry,
-    objects: HashMap<ResourceKey, BTreeMap<ObjectKey, Value>>,
+    objects: HashMap<ResourceKey, BTreeMap<ObjectKey, Stored>>,
     /// Objects per resource and namespace, for `remainingItemCount` without counting.
     counts: HashMap<ResourceKey, HashMap<String, usize>>,
     resource_version: u64,
@@ -145,7 +159,7 @@ impl Store {
             meta.entry("generation").or_insert_with(|| json!(1));
         }
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
-        self.put(&info, (namespace, name), object);
+        self.put(&info, (namespace, name), &object);
         Ok(info)
     }
 
@@ -184,27 +198,50 @@ impl Store {
         self.summaries.get(node)
     }
 
-    /// One object.
-    pub fn get(&self, info: &ResourceInfo, namespace: &str, name: &str) -> Option<&Value> {
+    /// One object (decoded: a copy).
+    pub fn get(&self, info: &ResourceInfo, namespace: &str, name: &str) -> Option<Value> {
         self.objects
             .get(&info.storage_key())?
             .get(&(namespace.to_string(), name.to_string()))
+            .map(|stored| stored.object.decode())
     }
 
-    /// Every object of a resource, in namespace/name order.
-    pub fn iter(&self, info: &ResourceInfo) -> impl Iterator<Item = &Value> {
+    /// Every object of a resource, in namespace/name order (decoded one at a time).
+    pub fn iter(&self, info: &ResourceInfo) -> impl Iterator<Item = Value> {
         self.objects
             .get(&info.storage_key())
             .into_iter()
             .flat_map(|objects| objects.values())
+            .map(|stored| stored.object.decode())
     }
 
-    /// The objects of a resource in one namespace, in name order.
+    /// The objects of a resource in one namespace, in name order (decoded one at a time).
     pub fn iter_namespace<'a>(
         &'a self,
         info: &ResourceInfo,
         namespace: &'a str,
-    ) -> impl Iterator<Item = &'a Value> + 'a {
+    ) -> impl Iterator<Item = Value> + 'a {
+        self.stored_in_namespace(info, namespace)
+            .map(|stored| stored.object.decode())
+    }
+
+    /// The objects of a namespace whose labels the selector selects: only those are decoded.
+    pub fn iter_namespace_selected<'a>(
+        &'a self,
+        info: &ResourceInfo,
+        namespace: &'a str,
+        selector: &'a LabelSelector,
+    ) -> impl Iterator<Item = Value> + 'a {
+        self.stored_in_namespace(info, namespace)
+            .filter(|stored| selector.matches_labels(&stored.selectable))
+            .map(|stored| stored.object.decode())
+    }
+
+    fn stored_in_namespace<'a>(
+        &'a self,
+        info: &ResourceInfo,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = &'a Stored> + 'a {
         let start = (namespace.to_string(), String::new());
         self.objects
             .get(&info.storage_key())
@@ -213,7 +250,7 @@ impl Store {
                 objects
                     .range((Bound::Included(start.clone()), Bound::Unbounded))
                     .take_while(move |((ns, _), _)| ns == namespace)
-                    .map(|(_, object)| object)
+                    .map(|(_, stored)| stored)
             })
     }
 
@@ -261,13 +298,13 @@ impl Store {
         let mut items = Vec::new();
         let mut last_key = None;
         let mut more = false;
-        for (key, object) in range {
+        for (key, stored) in range {
             if items.len() == limit {
                 more = true;
                 break;
             }
-            if query.labels.matches(object) && query.fields.matches(object) {
-                items.push(object.clone());
+            if stored.selectable.matches(&query.labels, &query.fields) {
+                items.push(stored.object.clone());
                 last_key = Some(key);
             }
         }
@@ -320,17 +357,21 @@ impl Store {
             .to_string();
         let rv = self.next_resource_version();
         metadata_mut(&mut object).insert("resourceVersion".into(), json!(rv.to_string()));
-        self.put(info, (namespace, name), object.clone());
+        self.put(info, (namespace, name), &object);
         object
     }
 
-    /// Removes an object (a new resourceVersion is used up, as etcd's delete revision).
-    pub fn remove(&mut self, info: &ResourceInfo, namespace: &str, name: &str) -> Option<Value> {
+    /// Removes an object (a new resourceVersion is used up, as etcd's delete revision);
+    /// false if there was none.
+    pub fn remove(&mut self, info: &ResourceInfo, namespace: &str, name: &str) -> bool {
         let key = info.storage_key();
         let removed = self
             .objects
             .get_mut(&key)
-            .and_then(|objects| objects.remove(&(namespace.to_string(), name.to_string())))?;
+            .and_then(|objects| objects.remove(&(namespace.to_string(), name.to_string())));
+        if removed.is_none() {
+            return false;
+        }
         self.resource_version += 1;
         if let Some(count) = self
             .counts
@@ -339,7 +380,7 @@ impl Store {
         {
             *count = count.saturating_sub(1);
         }
-        Some(removed)
+        true
     }
 
     /// A new uid for a created object.
@@ -360,13 +401,17 @@ impl Store {
     }
 
     /// Stores an object, keeping the per-namespace counts.
-    fn put(&mut self, info: &ResourceInfo, key: ObjectKey, object: Value) {
+    fn put(&mut self, info: &ResourceInfo, key: ObjectKey, object: &Value) {
         let namespace = key.0.clone();
+        let stored = Stored {
+            object: EncodedObject::encode(object),
+            selectable: Selectable::of(object),
+        };
         let previous = self
             .objects
             .entry(info.storage_key())
             .or_default()
-            .insert(key, object);
+            .insert(key, stored);
         if previous.is_none() {
             *self
                 .counts
@@ -523,6 +568,7 @@ mod tests {
         page.items
             .iter()
             .map(|o| {
+                let o = &o.decode();
                 format!(
                     "{}/{}",
                     metadata_str(o, "namespace").unwrap_or_default(),

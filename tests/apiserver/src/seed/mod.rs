@@ -1,6 +1,10 @@
 //! Seeding the store from snapshot files: `kubectl get ... -o yaml|json` lists, multi-document
 //! YAML, single objects, kubelet `stats/summary` documents, or directories of such files.
 
+mod stream;
+
+use std::fs::File;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -103,22 +107,114 @@ pub fn load_path(
 }
 
 fn load_file(store: &mut Store, path: &Path, filter: SeedFilter) -> Result<SeedStats, SeedError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+    let read_error = |source| SeedError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    let is_json = path.extension().and_then(|e| e.to_str()) == Some("json");
-    let documents = parse_documents(&text, is_json).map_err(|message| SeedError::Parse {
+    };
+    let object_error = |source| SeedError::Object {
         path: path.to_path_buf(),
-        message,
-    })?;
-    let mut stats =
-        load_documents(store, documents, filter).map_err(|source| SeedError::Object {
+        source,
+    };
+    let is_json = path.extension().and_then(|e| e.to_str()) == Some("json");
+    let mut stats = if is_json {
+        // Streamed: a JSON snapshot may be gigabytes.
+        let file = File::open(path).map_err(read_error)?;
+        load_json_stream(store, BufReader::with_capacity(1 << 20, file), filter).map_err(
+            |error| match error {
+                StreamError::Parse(message) => SeedError::Parse {
+                    path: path.to_path_buf(),
+                    message,
+                },
+                StreamError::Object(source) => object_error(source),
+            },
+        )?
+    } else {
+        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        let documents = parse_documents(&text, false).map_err(|message| SeedError::Parse {
             path: path.to_path_buf(),
-            source,
+            message,
         })?;
+        load_documents(store, documents, filter).map_err(object_error)?
+    };
     stats.files = 1;
     Ok(stats)
+}
+
+/// Why a streamed JSON snapshot stopped loading.
+enum StreamError {
+    Parse(String),
+    Object(StoreError),
+}
+
+/// Loads the documents of a JSON text as they are read; a list's items are stored one by
+/// one, each decoded from its compact form only then (and that form freed).
+fn load_json_stream(
+    store: &mut Store,
+    reader: impl std::io::Read,
+    filter: SeedFilter,
+) -> Result<SeedStats, StreamError> {
+    let mut stats = SeedStats::default();
+    for document in stream::documents(reader) {
+        let document = document.map_err(StreamError::Parse)?;
+        let list_kind = match &document {
+            stream::Document::WithItems { fields, .. } => fields
+                .get("kind")
+                .and_then(Value::as_str)
+                .filter(|kind| kind.ends_with("List")),
+            stream::Document::Whole(_) => None,
+        };
+        let Some(list_kind) = list_kind else {
+            load_document(store, document.into_value(), filter, &mut stats)
+                .map_err(StreamError::Object)?;
+            continue;
+        };
+        let defaults = ItemDefaults::of_list(list_kind, document_fields(&document));
+        let stream::Document::WithItems { items, .. } = document else {
+            continue;
+        };
+        for item in items {
+            let item = defaults.apply(stream::decode(&item));
+            load_document(store, item, filter, &mut stats).map_err(StreamError::Object)?;
+        }
+    }
+    Ok(stats)
+}
+
+fn document_fields(document: &stream::Document) -> Option<&serde_json::Map<String, Value>> {
+    match document {
+        stream::Document::WithItems { fields, .. } => Some(fields),
+        stream::Document::Whole(_) => None,
+    }
+}
+
+/// What the items of a typed list (`PodList`) get from the list when they lack it.
+struct ItemDefaults {
+    kind: Option<String>,
+    api_version: Option<Value>,
+}
+
+impl ItemDefaults {
+    fn of_list(kind: &str, list: Option<&serde_json::Map<String, Value>>) -> Self {
+        Self {
+            kind: kind
+                .strip_suffix("List")
+                .filter(|k| !k.is_empty())
+                .map(str::to_string),
+            api_version: list.and_then(|l| l.get("apiVersion")).cloned(),
+        }
+    }
+
+    fn apply(&self, mut item: Value) -> Value {
+        if let (Some(kind), Some(map)) = (&self.kind, item.as_object_mut()) {
+            map.entry("kind")
+                .or_insert_with(|| Value::from(kind.as_str()));
+            if let Some(api_version) = &self.api_version {
+                map.entry("apiVersion")
+                    .or_insert_with(|| api_version.clone());
+            }
+        }
+        item
+    }
 }
 
 /// Parses YAML (one or more documents) or JSON (one or more concatenated values).
@@ -148,8 +244,20 @@ pub fn load_documents(
     filter: SeedFilter,
 ) -> Result<SeedStats, StoreError> {
     let mut stats = SeedStats::default();
-    let mut queue: Vec<Value> = documents;
-    queue.reverse();
+    for document in documents {
+        load_document(store, document, filter, &mut stats)?;
+    }
+    Ok(stats)
+}
+
+/// Stores one parsed document (a list with the lists inside it unpacked, in order).
+fn load_document(
+    store: &mut Store,
+    document: Value,
+    filter: SeedFilter,
+    stats: &mut SeedStats,
+) -> Result<(), StoreError> {
+    let mut queue = vec![document];
     while let Some(document) = queue.pop() {
         if document.is_null() {
             continue;
@@ -158,24 +266,12 @@ pub fn load_documents(
             .get("kind")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if let Some(items) = document.get("items").and_then(Value::as_array)
-            && kind.ends_with("List")
-        {
-            let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
-            let api_version = document.get("apiVersion").cloned();
-            let mut unpacked = Vec::with_capacity(items.len());
-            for item in items {
-                let mut item = item.clone();
-                if let (Some(item_kind), Some(map)) = (item_kind, item.as_object_mut()) {
-                    map.entry("kind").or_insert_with(|| Value::from(item_kind));
-                    if let Some(api_version) = &api_version {
-                        map.entry("apiVersion")
-                            .or_insert_with(|| api_version.clone());
-                    }
-                }
-                unpacked.push(item);
+        if document.get("items").is_some_and(Value::is_array) && kind.ends_with("List") {
+            let defaults = ItemDefaults::of_list(kind, document.as_object());
+            let mut document = document;
+            if let Some(Value::Array(items)) = document.get_mut("items").map(Value::take) {
+                queue.extend(items.into_iter().rev().map(|item| defaults.apply(item)));
             }
-            queue.extend(unpacked.into_iter().rev());
             continue;
         }
         if kind.is_empty() {
@@ -206,7 +302,7 @@ pub fn load_documents(
         store.insert(document)?;
         stats.objects += 1;
     }
-    Ok(stats)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -247,6 +343,32 @@ mod tests {
             .clone();
         assert!(widgets.namespaced);
         assert!(store.get(&widgets, "x", "w").is_some());
+    }
+
+    /// Streaming a JSON file stores what parsing it whole stores, in the same order.
+    #[test]
+    fn streamed_json_loads_as_parsed_json() {
+        let json = r#"{"apiVersion":"v1","items":[{"metadata":{"name":"p","namespace":"x"}},
+            {"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap",
+            "metadata":{"name":"c"}}]}],"kind":"PodList"}
+{"node":{"nodeName":"n1"},"pods":[]} null [1]
+{"apiVersion":"example.com/v1","kind":"Widget","items":[1],"metadata":{"name":"w"}}"#;
+        let mut parsed = Store::new();
+        let documents = parse_documents(json, true).expect("json");
+        let expected =
+            load_documents(&mut parsed, documents, SeedFilter::Everything).expect("load");
+        let mut streamed = Store::new();
+        let stats = load_json_stream(&mut streamed, json.as_bytes(), SeedFilter::Everything)
+            .unwrap_or_else(|_| panic!("stream loads"));
+        assert_eq!(stats, expected);
+        assert_eq!((stats.objects, stats.summaries, stats.skipped), (3, 1, 1));
+        assert_eq!(streamed.resource_version(), parsed.resource_version());
+        for info in parsed.registry().all() {
+            let want: Vec<Value> = parsed.iter(info).collect();
+            let got: Vec<Value> = streamed.iter(info).collect();
+            assert_eq!(got, want, "{}", info.resource);
+        }
+        assert!(streamed.summary("n1").is_some());
     }
 
     #[test]
