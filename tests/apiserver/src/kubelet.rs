@@ -52,7 +52,7 @@ pub fn schedule(store: &mut Store, info: &ResourceInfo, pod: &Value, period: i64
     store.terminations.pending.insert(
         key,
         Pending {
-            uid: metadata_str(&pod, "uid").unwrap_or_default().to_string(),
+            uid: metadata_str(pod, "uid").unwrap_or_default().to_string(),
             deadline,
         },
     );
@@ -126,7 +126,7 @@ pub fn finish_all(store: &mut Store) -> usize {
     if let Some(pods) = store.info("", "pods") {
         let terminating: Vec<(String, String)> = store
             .iter(&pods)
-            .filter(|p| is_terminating(p))
+            .filter(is_terminating)
             .map(|p| {
                 (
                     metadata_str(&p, "namespace")
@@ -145,7 +145,7 @@ pub fn finish_all(store: &mut Store) -> usize {
     if let Some(namespaces) = store.info("", "namespaces") {
         let terminating: Vec<String> = store
             .iter(&namespaces)
-            .filter(|n| crate::strategy::namespace::is_terminating(n))
+            .filter(crate::strategy::namespace::is_terminating)
             .filter_map(|n| metadata_str(&n, "name").map(str::to_string))
             .collect();
         for namespace in terminating {

@@ -71,11 +71,8 @@ pub fn allowed(store: &Store, identity: &Identity, attributes: &Attributes) -> b
             "Role" => roles.and_then(|info| store.get(info, namespace, name)),
             _ => None,
         };
-        role.and_then(|mut r| match r.get_mut("rules").map(Value::take) {
-            Some(Value::Array(rules)) => Some(rules),
-            _ => None,
-        })
-        .unwrap_or_default()
+        role.and_then(|r| r.get("rules")?.as_array().cloned())
+            .unwrap_or_default()
     };
     let grants = |binding: &Value, binding_namespace: &str| -> bool {
         if !subjects_match(binding, binding_namespace, identity) {
