@@ -192,7 +192,7 @@ generate() { # pods -> sets YAML JSON NOW
 # --- the live server -------------------------------------------------------------------------------
 start_server() { # json
     local kc=$WORK/kubeconfig
-    rm -f "$kc" "$WORK/requests.log"
+    rm -f "$kc" "$WORK/requests.log" "$WORK/server.url"
     "$SERVER_BIN" --snapshot "$1" --kubeconfig "$kc" --request-log "$WORK/requests.log" \
         >"$WORK/server.url" 2>"$WORK/server.err" &
     SERVER=$!
@@ -266,7 +266,8 @@ pods = {f'{f["target"].get("namespace", "")}/{f["target"]["name"]}' for f in rep
 print("\n".join(sorted(pods)))
 EOF
             FOUND="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["findings"])' "$dir/out") findings, $(wc -l <"$dir/pods") OOMKilled/CrashLoopBackOff pods"
-            if [ -s "$dir/err" ]; then log "rounds printed on stderr:"; head -5 "$dir/err" >&2; fi
+            # rounds logs at INFO on stderr; anything else is worth seeing.
+            if grep -qv ' INFO ' "$dir/err"; then log "rounds printed on stderr:"; grep -v ' INFO ' "$dir/err" | head -5 >&2; fi
             ;;
         limit*)
             FOUND=$(cat "$dir/out")

@@ -22,13 +22,14 @@ pub fn libyaml(bytes: &[u8]) -> Result<Parsed, String> {
         let mut events = 0u64;
         let result = loop {
             if !y::yaml_parser_parse(parser, event.as_mut_ptr()).ok {
-                let problem = (*parser).problem;
+                let state = &*parser;
+                let problem = state.problem;
                 let problem = if problem.is_null() {
                     "unknown error".into()
                 } else {
                     CStr::from_ptr(problem).to_string_lossy()
                 };
-                let mark = (*parser).problem_mark;
+                let mark = state.problem_mark;
                 break Err(format!(
                     "libyaml: {problem} at line {} column {}",
                     mark.line + 1,
