@@ -22,7 +22,8 @@
 #
 # Environment knobs:
 #   SIZES=1000,10000,50000,100000  pods per cluster (nodes = pods/100), in this order
-#   REPEAT            runs per command, the median is reported (default 3 below 50k pods, 1 from 50k)
+#   REPEAT            runs per command, the median is reported (default 3 below 10k pods, 1 from
+#                     10k: kubectl+jq takes a minute per 10k pods, rounds on YAML half a minute)
 #   SEED=1            generator seed (the same seed gives the same clusters)
 #   BROKEN            share of broken pods passed to the generator (default: its own, 2%)
 #   WORK=/tmp/rounds-bench  where snapshots (reused while the generator and its arguments are
@@ -141,6 +142,7 @@ print(json.dumps(sorted(found)))'
 declare -A KIB_PER_POD=([jq]=140 [python]=80 [kubectl+jq]=200
     [server]=$(awk -v g="${SERVER_GIB_PER_10K:-2}" 'BEGIN { printf "%d", g * 1048576 / 10000 + 1 }'))
 learn() { # what, pods, measured KiB: keep 20% headroom over what was seen
+    [ -n "$3" ] || die "no memory measured for $1 at $2 pods"
     [ "$2" -ge 10000 ] || return 0
     KIB_PER_POD[$1]=$(($3 * 12 / 10 / $2 + 1))
 }
@@ -292,7 +294,7 @@ EOF
 for PODS_NOW in "${PODS_LIST[@]}"; do
     pods=$PODS_NOW
     if [ -n "$REPEAT_ALL" ]; then REPEAT=$REPEAT_ALL
-    elif [ "$pods" -ge 50000 ]; then REPEAT=1
+    elif [ "$pods" -ge 10000 ]; then REPEAT=1
     else REPEAT=3; fi
     generate "$pods"
     rm -f "$WORK/runs/$pods.pods"
@@ -318,7 +320,7 @@ for PODS_NOW in "${PODS_LIST[@]}"; do
                 '/usr/bin/time -f %M -o "$1/kubectl.kib" kubectl --kubeconfig "$2" get pods -A -o json |
                  /usr/bin/time -f %M -o "$1/jq.kib" jq --arg now "$3" "$4"' \
                 sh "$kdir" "$WORK/kubeconfig" "$NOW" "$JQ_FILTER"
-            learn kubectl+jq "$pods" "$(awk -v p="$pods" '$1 == p && $2 == "kubectl+jq live" { print $5 }' "$RESULTS" | sort -n | tail -1)"
+            learn kubectl+jq "$pods" "$(awk -F '\t' -v p="$pods" '$1 == p && $2 == "kubectl+jq live" { print $5 }' "$RESULTS" | sort -n | tail -1)"
         else
             skip "$pods" "kubectl+jq live" "$WHY"
         fi
@@ -329,7 +331,7 @@ for PODS_NOW in "${PODS_LIST[@]}"; do
     run "$pods" "rounds yaml" "$yaml_bytes" "$ROUNDS" plan --snapshot "$YAML" --playbooks "$REPO/playbooks" --now "$NOW" --output json
     if fits jq "$pods"; then
         run "$pods" "jq json" "$json_bytes" jq --arg now "$NOW" "$JQ_FILTER" "$JSON"
-        learn jq "$pods" "$(awk -v p="$pods" '$1 == p && $2 == "jq json" { print $5 }' "$RESULTS" | sort -n | tail -1)"
+        learn jq "$pods" "$(awk -F '\t' -v p="$pods" '$1 == p && $2 == "jq json" { print $5 }' "$RESULTS" | sort -n | tail -1)"
     else
         skip "$pods" "jq json" "$WHY"
     fi
@@ -337,12 +339,16 @@ for PODS_NOW in "${PODS_LIST[@]}"; do
         skip "$pods" "python json" "skipped: PYTHON=0"
     elif fits python "$pods"; then
         run "$pods" "python json" "$json_bytes" python3 -c "$PY_FILTER" "$JSON" "$NOW"
-        learn python "$pods" "$(awk -v p="$pods" '$1 == p && $2 == "python json" { print $5 }' "$RESULTS" | sort -n | tail -1)"
+        learn python "$pods" "$(awk -F '\t' -v p="$pods" '$1 == p && $2 == "python json" { print $5 }' "$RESULTS" | sort -n | tail -1)"
     else
         skip "$pods" "python json" "$WHY"
     fi
     run "$pods" "limit json" "$json_bytes" "$LIMIT" json "$JSON"
     run "$pods" "limit yaml" "$yaml_bytes" "$LIMIT" yaml "$YAML"
+done
+# An expansion error ends the loop above without ending the script: check that every size ran.
+for pods in "${PODS_LIST[@]}"; do
+    grep -q "^$pods	limit yaml	" "$RESULTS" || die "the measurements at $pods pods did not finish"
 done
 
 # --- the table -------------------------------------------------------------------------------------
