@@ -424,7 +424,8 @@ print(f"{base} → {top} pods: " + "; ".join(parts) + ".")
 print()
 print("Snapshots (seed " + seed + "): " + "; ".join(
     f"{p} pods: YAML {y:.0f} MiB, JSON {j:.0f} MiB" for p, (y, j) in sorted(snap.items())) + ".")
-print("Median of " + ", ".join(sorted({f"{m['n']} run(s)" for m in med.values()})) +
+runs_at = {p: max(m["n"] for (q, _), m in med.items() if q == p) for p in sizes if any(q == p for q, _ in med)}
+print("Median of " + ", ".join(f"{n} run(s) at {p} pods" for p, n in runs_at.items()) +
       ". rounds: end-to-end wall time of `rounds plan`; MB/s = file bytes / wall s. "
       "kubectl+jq RSS is the sum of both processes' peaks. Peers for rounds yaml: jq on the JSON "
       "of the same cluster. limit: rounds-bench-limit, parse time only (file read into memory "

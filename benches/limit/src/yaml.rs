@@ -8,20 +8,20 @@ use crate::Parsed;
 
 /// libyaml (the C parser, translated to Rust by `unsafe-libyaml`; serde_yaml used it).
 pub fn libyaml(bytes: &[u8]) -> Result<Parsed, String> {
-    use unsafe_libyaml as y;
-    let mut parser = MaybeUninit::<y::yaml_parser_t>::uninit();
-    let mut event = MaybeUninit::<y::yaml_event_t>::uninit();
+    use unsafe_libyaml as unsafe_yaml;
+    let mut parser = MaybeUninit::<unsafe_yaml::yaml_parser_t>::uninit();
+    let mut event = MaybeUninit::<unsafe_yaml::yaml_event_t>::uninit();
     // SAFETY: the parser is initialized before use and deleted once; `bytes` outlives it; each
     // event is deleted after it is read, as libyaml's API requires.
     unsafe {
-        if !y::yaml_parser_initialize(parser.as_mut_ptr()).ok {
+        if !unsafe_yaml::yaml_parser_initialize(parser.as_mut_ptr()).ok {
             return Err("libyaml: cannot initialize the parser".to_string());
         }
         let parser = parser.as_mut_ptr();
-        y::yaml_parser_set_input_string(parser, bytes.as_ptr(), bytes.len() as _);
+        unsafe_yaml::yaml_parser_set_input_string(parser, bytes.as_ptr(), bytes.len() as _);
         let mut events = 0u64;
         let result = loop {
-            if !y::yaml_parser_parse(parser, event.as_mut_ptr()).ok {
+            if !unsafe_yaml::yaml_parser_parse(parser, event.as_mut_ptr()).ok {
                 let state = &*parser;
                 let problem = state.problem;
                 let problem = if problem.is_null() {
@@ -37,8 +37,8 @@ pub fn libyaml(bytes: &[u8]) -> Result<Parsed, String> {
                 ));
             }
             events += 1;
-            let end = (*event.as_ptr()).type_ == y::YAML_STREAM_END_EVENT;
-            y::yaml_event_delete(event.as_mut_ptr());
+            let end = (*event.as_ptr()).type_ == unsafe_yaml::YAML_STREAM_END_EVENT;
+            unsafe_yaml::yaml_event_delete(event.as_mut_ptr());
             if end {
                 break Ok(Parsed {
                     parser: "libyaml (unsafe-libyaml)",
@@ -46,7 +46,7 @@ pub fn libyaml(bytes: &[u8]) -> Result<Parsed, String> {
                 });
             }
         };
-        y::yaml_parser_delete(parser);
+        unsafe_yaml::yaml_parser_delete(parser);
         result
     }
 }
