@@ -28,11 +28,11 @@ import uuid
 # A whole hour, so hourly playbooks (evicted-cleanup: "0 * * * *") are due at this time.
 DEFAULT_NOW = "2025-06-02T12:00:00Z"
 
-# Shares of pods in each broken state (the rest are healthy).
-SHARE_OOM = 0.005
-SHARE_CRASHLOOP = 0.005
-SHARE_IMAGE_PULL = 0.002
-SHARE_EVICTED = 0.002
+# How the broken pods split between states (weights; the rest of the pods are healthy). The
+# whole broken share is --broken (default 2%), plus a few unschedulable pods and one crash
+# loop in kube-system.
+BROKEN_WEIGHTS = {"oom": 5, "crashloop": 5, "imagepull": 2, "evicted": 2}
+DEFAULT_BROKEN = 0.02
 
 # Kubernetes' rand.String / SafeEncodeString alphabet (no vowels, no confusable digits).
 K8S_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -329,7 +329,7 @@ class PodRec:
         self.problem, self.ordinal = problem, ordinal
 
 
-def plan_cluster(c, n_pods, n_nodes):
+def plan_cluster(c, n_pods, n_nodes, broken):
     rng = c.rng
     nodes = [Node(c, i) for i in range(n_nodes)]
     # A couple of nodes under disk pressure, one that stopped reporting.
@@ -408,20 +408,22 @@ def plan_cluster(c, n_pods, n_nodes):
         if mine:
             mine[0].pdb = True
 
-    mark_problems(c, pods, deployments, n_pods)
+    mark_problems(c, pods, deployments, n_pods, broken)
     pods.sort(key=lambda p: (p.ns, p.name))
     return nodes, namespaces, workloads, pods, cronjobs
 
 
-def mark_problems(c, pods, deployments, n_pods):
+def mark_problems(c, pods, deployments, n_pods, broken):
     rng = c.rng
+    total = sum(BROKEN_WEIGHTS.values())
+    share = {k: broken * w / total for k, w in BROKEN_WEIGHTS.items()}
     app = [p for p in pods if p.owner.kind == "Deployment" and not p.owner.system]
     by_owner = {}
     for p in app:
         by_owner.setdefault(id(p.owner), []).append(p)
     # OOM kills cluster by workload (a limit that is too low hits every replica), which is also
     # what oomKilled's minCount: 2 per owner needs.
-    want = round(n_pods * SHARE_OOM)
+    want = round(n_pods * share["oom"])
     owners = [d for d in deployments if d.replicas >= 2]
     rng.shuffle(owners)
     for d in owners:
@@ -433,9 +435,8 @@ def mark_problems(c, pods, deployments, n_pods):
             want -= 1
     healthy = [p for p in app if p.problem is None]
     rng.shuffle(healthy)
-    for problem, share in (("crashloop", SHARE_CRASHLOOP), ("imagepull", SHARE_IMAGE_PULL),
-                           ("evicted", SHARE_EVICTED)):
-        for _ in range(round(n_pods * share)):
+    for problem in ("crashloop", "imagepull", "evicted"):
+        for _ in range(round(n_pods * share[problem])):
             if healthy:
                 healthy.pop().problem = problem
     for _ in range(max(3, n_pods // 10000)):
@@ -1206,7 +1207,7 @@ def generate(args, out):
     c = Ctx(args.seed, now)
     n_nodes = args.nodes if args.nodes is not None else max(1, args.pods // 100)
     c.n_nodes = n_nodes
-    nodes, namespaces, workloads, pods, cronjobs = plan_cluster(c, args.pods, n_nodes)
+    nodes, namespaces, workloads, pods, cronjobs = plan_cluster(c, args.pods, n_nodes, args.broken)
     w = YamlListWriter(out) if args.format == "yaml" else JsonListWriter(out)
     counts = {}
 
@@ -1265,6 +1266,9 @@ def main():
     ap.add_argument("--pods", type=int, default=50000, help="number of pods (default 50000)")
     ap.add_argument("--nodes", type=int, default=None, help="number of nodes (default pods/100)")
     ap.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    ap.add_argument("--broken", type=float, default=DEFAULT_BROKEN,
+                    help=f"share of pods OOMKilled, crash-looping, failing to pull or evicted "
+                         f"(default {DEFAULT_BROKEN})")
     ap.add_argument("--seed", type=int, default=1, help="random seed (same seed, same cluster)")
     ap.add_argument("--now", default=DEFAULT_NOW,
                     help=f"reference time, RFC 3339 in UTC (default {DEFAULT_NOW})")
@@ -1272,6 +1276,8 @@ def main():
     args = ap.parse_args()
     if args.pods < 1 or (args.nodes is not None and args.nodes < 1):
         ap.error("--pods and --nodes must be at least 1")
+    if not 0 <= args.broken <= 0.5:
+        ap.error("--broken must be between 0 and 0.5")
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8",
                                                     buffering=1 << 20)
     try:

@@ -32,6 +32,7 @@ pub mod quantity;
 pub mod rbac;
 pub mod recorder;
 pub mod registry;
+pub mod request_dump;
 pub mod resources;
 mod routes;
 pub mod seed;

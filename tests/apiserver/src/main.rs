@@ -2,11 +2,12 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 use rounds_test_apiserver::kubeconfig::{self, KubeconfigUser};
+use rounds_test_apiserver::request_dump;
 use rounds_test_apiserver::{DEFAULT_ADMIN_TOKEN, Identity, ServerConfig, TestApiServer, Tokens};
 
 /// An in-memory Kubernetes API server over HTTPS for tests and benchmarks.
@@ -54,6 +55,10 @@ struct Cli {
     /// Write the CA certificate (PEM) here.
     #[arg(long, value_name = "OUT")]
     ca_out: Option<PathBuf>,
+    /// On SIGUSR1 and on exit, replace this file with the requests served since the last
+    /// write, one per line (`METHOD path?query STATUS`); benchmarks count a client's requests.
+    #[arg(long, value_name = "FILE")]
+    request_log: Option<PathBuf>,
 }
 
 fn tokens(cli: &Cli) -> Result<Tokens, String> {
@@ -129,23 +134,34 @@ async fn run(cli: Cli) -> Result<(), String> {
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{}", server.url()).map_err(|e| e.to_string())?;
     stdout.flush().map_err(|e| e.to_string())?;
-    wait_for_signal().await;
+    wait_for_signal(&server, cli.request_log.as_deref()).await?;
+    if let Some(path) = &cli.request_log {
+        request_dump::dump(server.requests(), path).map_err(|e| e.to_string())?;
+    }
     server.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() {
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
+/// Serves until SIGINT or SIGTERM; with a request log, each SIGUSR1 writes it.
+async fn wait_for_signal(server: &TestApiServer, request_log: Option<&Path>) -> Result<(), String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut user1)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::user_defined1()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return Ok(());
+    };
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = terminate.recv() => return Ok(()),
+            _ = user1.recv() => {
+                if let Some(path) = request_log {
+                    request_dump::dump(server.requests(), path).map_err(|e| e.to_string())?;
+                }
             }
-        };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
+        }
     }
 }
 

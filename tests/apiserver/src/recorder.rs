@@ -55,6 +55,11 @@ impl RequestLog {
             .count()
     }
 
+    /// Every record, forgotten as they are returned (one lock: nothing is lost in between).
+    pub fn take(&self) -> Vec<RequestRecord> {
+        std::mem::take(&mut *self.lock())
+    }
+
     /// Forgets every record.
     pub fn clear(&self) {
         self.lock().clear();
