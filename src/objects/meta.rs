@@ -4,17 +4,31 @@ use super::time::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ObjectMeta {
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_version: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerReference>,
+    #[serde(
+        serialize_with = "super::time::serialize_raw",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub creation_timestamp: Option<Timestamp>,
+    #[serde(
+        serialize_with = "super::time::serialize_raw",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deletion_timestamp: Option<Timestamp>,
 }
 
@@ -45,7 +59,7 @@ impl ObjectMeta {
 }
 
 /// A status condition; pods, nodes and jobs share this shape.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Condition {
     #[serde(rename = "type")]
@@ -53,6 +67,7 @@ pub struct Condition {
     pub status: String,
     pub reason: Option<String>,
     pub message: Option<String>,
+    #[serde(serialize_with = "super::time::serialize_raw")]
     pub last_transition_time: Option<Timestamp>,
 }
 

@@ -2,7 +2,7 @@
 
 use super::meta::{Condition, ObjectMeta, QuantityText, condition};
 use super::time::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -22,20 +22,24 @@ pub struct PodSpec {
     pub init_containers: Vec<Container>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Container {
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     pub resources: Resources,
     /// `Always` on an init container makes it a native sidecar.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Resources {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub limits: BTreeMap<String, QuantityText>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub requests: BTreeMap<String, QuantityText>,
 }
 

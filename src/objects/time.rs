@@ -76,6 +76,15 @@ impl Serialize for Timestamp {
     }
 }
 
+/// Writes a timestamp as it was read (its raw text), so that reading it back gives the same
+/// value; the report's own serialization normalizes instead.
+pub fn serialize_raw<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_some(t.raw()),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

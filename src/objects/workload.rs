@@ -6,7 +6,9 @@ use super::meta::{Condition, ObjectMeta};
 use super::pod::Container;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum WorkloadKind {
     ReplicaSet,
     ReplicationController,
@@ -116,18 +118,26 @@ struct RawStatus {
     conditions: Vec<Condition>,
 }
 
-#[derive(Debug, Clone)]
+/// Serialized only to be kept compactly by the index (see [`crate::inventory::Index`]).
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
 pub struct Workload {
     pub kind: WorkloadKind,
     pub api_version: String,
     pub metadata: ObjectMeta,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ready_replicas: Option<i64>,
     /// The pod template's containers (for a CronJob: its job template's).
     pub containers: Vec<Container>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub init_containers: Vec<Container>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub backoff_limit: Option<i64>,
+    /// A Job's conditions, for detectors (the index does not keep them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
 }
 

@@ -43,8 +43,6 @@ pub struct DocumentSeed<'s> {
     pub progress: &'s Progress,
     /// Where the document begins.
     pub pos: Option<Pos>,
-    /// Ask the parser where each item was written (YAML); JSON's reader counts it instead.
-    pub spanned: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
@@ -89,9 +87,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
         let items = ItemsSeed {
             sink: self.sink,
             progress: self.progress,
-            kind: None,
-            without_kind: 0,
-            spanned: self.spanned,
+            items: Items::new(None),
         }
         .visit_seq(seq)?;
         Ok(Shape {
@@ -101,58 +97,24 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
-        let mut kept = Map::new();
-        let mut skipping = false;
-        let mut shape = Shape::default();
-        let mut kindless_items = 0;
-        let mut kind_known = false;
+        let mut fields = DocumentFields::default();
         while let Some(key) = map.next_key::<String>()? {
-            if key == "items" {
-                let kind = items_kind(&kept);
-                kind_known = kind.is_some();
-                let (count, without_kind) = map.next_value_seed(ItemsSeed {
-                    sink: &mut *self.sink,
-                    progress: self.progress,
-                    kind,
-                    without_kind: 0,
-                    spanned: self.spanned,
-                })?;
-                shape.items = Some(count);
-                kindless_items = without_kind;
-                continue;
-            }
-            if skipping {
-                keep_api_version(&mut map, &key, &mut kept)?;
-                continue;
-            }
-            if key == "kind" {
-                let kind: Value = map.next_value()?;
-                if let Some(k) = kind.as_str()
-                    && !reads_kind(k)
-                    && !is_list_kind(k)
-                {
-                    skipping = true;
+            match fields.field(&key) {
+                Field::Items(kind) => {
+                    let counts = map.next_value_seed(ItemsSeed {
+                        sink: &mut *self.sink,
+                        progress: self.progress,
+                        items: Items::new(kind),
+                    })?;
+                    fields.items(counts);
                 }
-                kept.insert(key, kind);
-            } else if READ_FIELDS.contains(&key.as_str()) {
-                kept.insert(key, map.next_value()?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
+                Field::Value => fields.value(key, map.next_value()?),
+                Field::Ignore => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
-        if shape.items.is_some() {
-            shape.list_kind = kept.get("kind").and_then(Value::as_str).map(str::to_owned);
-            shape.kind_after_items =
-                kindless_items > 0 && !kind_known && items_kind(&kept).is_some();
-            return Ok(shape);
-        }
-        let item = finish(kept, skipping);
-        (self.sink)(Found {
-            item,
-            index: None,
-            pos: self.pos,
-        });
-        Ok(shape)
+        Ok(fields.finish(self.pos, self.sink))
     }
 
     // A document that is a plain value is not an object; handed on, it is reported so.
@@ -216,24 +178,146 @@ fn finish(kept: Map<String, Value>, skipping: bool) -> Item {
     Item::Value(Value::Object(kept))
 }
 
+/// What to do with a document's top-level field.
+pub enum Field {
+    /// The objects of a list; a typed list (`PodList`) named their kind and apiVersion before.
+    Items(Option<(String, String)>),
+    /// Kept: read it whole.
+    Value,
+    /// Not read: skip it unparsed.
+    Ignore,
+}
+
+/// A document's top-level fields as they are read, in whichever format: what is kept, whether
+/// it is a list, and whether its items needed a kind it named only after them.
+#[derive(Default)]
+pub struct DocumentFields {
+    kept: Map<String, Value>,
+    /// Its `kind` is one rounds does not read: only `apiVersion` is kept.
+    skipping: bool,
+    shape: Shape,
+    kindless_items: usize,
+    kind_known: bool,
+}
+
+impl DocumentFields {
+    pub fn field(&mut self, key: &str) -> Field {
+        if key == "items" {
+            let kind = items_kind(&self.kept);
+            self.kind_known = kind.is_some();
+            return Field::Items(kind);
+        }
+        let read = if self.skipping {
+            key == "apiVersion"
+        } else {
+            READ_FIELDS.contains(&key)
+        };
+        if read { Field::Value } else { Field::Ignore }
+    }
+
+    pub fn value(&mut self, key: String, value: Value) {
+        if key == "kind"
+            && let Some(k) = value.as_str()
+            && !reads_kind(k)
+            && !is_list_kind(k)
+        {
+            self.skipping = true;
+        }
+        self.kept.insert(key, value);
+    }
+
+    /// The list's items were read: how many, and how many had no kind of their own.
+    pub fn items(&mut self, (count, without_kind): (usize, usize)) {
+        self.shape.items = Some(count);
+        self.kindless_items = without_kind;
+    }
+
+    /// A list's shape; or the document itself, handed on as an object.
+    pub fn finish(self, pos: Option<Pos>, sink: &mut dyn FnMut(Found)) -> Shape {
+        let mut shape = self.shape;
+        if shape.items.is_some() {
+            shape.list_kind = self
+                .kept
+                .get("kind")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            shape.kind_after_items =
+                self.kindless_items > 0 && !self.kind_known && items_kind(&self.kept).is_some();
+            return shape;
+        }
+        sink(Found {
+            item: finish(self.kept, self.skipping),
+            index: None,
+            pos,
+        });
+        shape
+    }
+}
+
+/// The items of one list as they are read: their index, and the kind a typed list gives the
+/// items that name none.
+pub struct Items {
+    kind: Option<(String, String)>,
+    index: usize,
+    without_kind: usize,
+}
+
+impl Items {
+    pub fn new(kind: Option<(String, String)>) -> Self {
+        Self {
+            kind,
+            index: 0,
+            without_kind: 0,
+        }
+    }
+
+    /// A typed list of a kind rounds does not read: its items are skipped unparsed.
+    pub fn skips_all(&self) -> bool {
+        self.kind.as_ref().is_some_and(|(k, _)| !reads_kind(k))
+    }
+
+    /// An item skipped unparsed (see [`Items::skips_all`]).
+    pub fn skipped(&mut self, pos: Option<Pos>) -> Found {
+        let (kind, api_version) = self.kind.clone().unwrap_or_default();
+        self.found(Item::Skipped { kind, api_version }, pos)
+    }
+
+    pub fn item(&mut self, mut item: Item, pos: Option<Pos>) -> Found {
+        if let Item::Value(Value::Object(map)) = &mut item
+            && !map.contains_key("kind")
+        {
+            self.without_kind += 1;
+            if let Some((kind, api_version)) = &self.kind {
+                map.insert("kind".into(), Value::from(kind.as_str()));
+                if !api_version.is_empty() {
+                    map.entry("apiVersion")
+                        .or_insert_with(|| Value::from(api_version.as_str()));
+                }
+            }
+        }
+        self.found(item, pos)
+    }
+
+    fn found(&mut self, item: Item, pos: Option<Pos>) -> Found {
+        let index = self.index;
+        self.index += 1;
+        Found {
+            item,
+            index: Some(index),
+            pos,
+        }
+    }
+
+    /// The number of items, and how many had no kind of their own.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.index, self.without_kind)
+    }
+}
+
 struct ItemsSeed<'s> {
     sink: &'s mut dyn FnMut(Found),
     progress: &'s Progress,
-    /// The kind and apiVersion of a typed list's items.
-    kind: Option<(String, String)>,
-    /// Items that had no kind of their own.
-    without_kind: usize,
-    spanned: bool,
-}
-
-impl ItemsSeed<'_> {
-    /// Where the JSON reader found the next item to begin (YAML items carry their span).
-    fn counted_start(&self) -> Option<Pos> {
-        if self.spanned {
-            return None;
-        }
-        self.progress.item_starts.borrow_mut().pop_front()
-    }
+    items: Items,
 }
 
 impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
@@ -257,67 +341,29 @@ impl<'de> Visitor<'de> for ItemsSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(usize, usize), A::Error> {
-        let skip_all = self.kind.as_ref().filter(|(k, _)| !reads_kind(k)).cloned();
-        let mut index = 0;
         loop {
             self.progress.begin_object();
-            if let Some((kind, api_version)) = &skip_all {
+            if self.items.skips_all() {
                 if seq.next_element::<IgnoredAny>()?.is_none() {
                     break;
                 }
-                let pos = self.counted_start();
-                (self.sink)(Found {
-                    item: Item::Skipped {
-                        kind: kind.clone(),
-                        api_version: api_version.clone(),
-                    },
-                    index: Some(index),
-                    pos,
-                });
-                index += 1;
+                (self.sink)(self.items.skipped(None));
                 continue;
             }
-            let (mut item, pos) = if self.spanned {
-                let Some(spanned) = seq.next_element::<serde_saphyr::Spanned<Filtered>>()? else {
-                    break;
-                };
-                let at = spanned.referenced;
-                (
-                    spanned.value.0,
-                    self.progress.in_document(at.line(), at.column()),
-                )
-            } else {
-                let Some(Filtered(item)) = seq.next_element::<Filtered>()? else {
-                    break;
-                };
-                (item, self.counted_start())
+            let Some(spanned) = seq.next_element::<serde_saphyr::Spanned<Filtered>>()? else {
+                break;
             };
-            if let Item::Value(Value::Object(map)) = &mut item
-                && !map.contains_key("kind")
-            {
-                self.without_kind += 1;
-                if let Some((kind, api_version)) = &self.kind {
-                    map.insert("kind".into(), Value::from(kind.as_str()));
-                    if !api_version.is_empty() {
-                        map.entry("apiVersion")
-                            .or_insert_with(|| Value::from(api_version.as_str()));
-                    }
-                }
-            }
-            (self.sink)(Found {
-                item,
-                index: Some(index),
-                pos,
-            });
-            index += 1;
+            let at = spanned.referenced;
+            let pos = self.progress.in_document(at.line(), at.column());
+            (self.sink)(self.items.item(spanned.value.0, pos));
         }
-        Ok((index, self.without_kind))
+        Ok(self.items.counts())
     }
 }
 
 /// One list item, filtered as it is parsed. A plain `Deserialize` (not a seed) because
 /// `Spanned`, which tells where the item was written, wraps only those.
-struct Filtered(Item);
+pub struct Filtered(pub Item);
 
 impl<'de> serde::Deserialize<'de> for Filtered {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -11,10 +11,11 @@
 //! the same object twice is read once.
 
 mod document;
+mod framer;
 mod identity;
 mod inputs;
+mod json;
 mod lines;
-mod metered;
 mod progress;
 
 pub use inputs::{Input, WalkError};
@@ -22,9 +23,9 @@ pub use progress::{Limits, Pos};
 
 use crate::objects::{self, DecodeError, Decoded};
 use document::{DocumentSeed, Found, Item, Shape};
+use framer::{Framer, JsonError};
 use identity::{Identities, Sighting};
 use lines::Lines;
-use metered::Metered;
 use progress::{Progress, Stop};
 use serde::de::DeserializeSeed;
 use std::io::{BufRead, BufReader, Read};
@@ -179,7 +180,6 @@ impl<'a> Reading<'a> {
                         sink: &mut sink,
                         progress: &progress,
                         pos: Some(at),
-                        spanned: true,
                     }
                     .deserialize(de)
                 },
@@ -206,26 +206,17 @@ impl<'a> Reading<'a> {
         file: usize,
     ) -> Result<(), String> {
         let first_line = progress.line.get();
-        // The parser reads byte by byte from a buffer above the counting reader.
-        let metered = Metered::new(reader, progress.clone(), self.limits, first_line);
-        let mut de =
-            serde_json::Deserializer::from_reader(BufReader::with_capacity(256 * 1024, metered));
+        let mut framer = Framer::new(reader, self.limits, first_line);
         loop {
-            progress.begin_object();
             let mut sink = |found: Found| self.accept(found, file);
-            let seed = DocumentSeed {
-                sink: &mut sink,
-                progress: &progress,
-                pos: None,
-                spanned: false,
-            };
-            match seed.deserialize(&mut de) {
-                Ok(shape) => check_list(&shape, 0, false)?,
-                Err(e) => return Err(json_error(&e, &progress, first_line)),
-            }
-            // Another document may follow (`jq` prints a stream of them).
-            if de.end().is_ok() {
-                return Ok(());
+            let read = json::document(&mut framer, &mut sink)
+                .and_then(|shape| check_list(&shape, 0, false).map_err(JsonError::Checked));
+            let ended = read.and_then(|()| framer.at_end());
+            match ended {
+                // Another document may follow (`jq` prints a stream of them).
+                Ok(false) => {}
+                Ok(true) => return Ok(()),
+                Err(e) => return Err(json_error(e, &framer)),
             }
         }
     }
@@ -456,30 +447,15 @@ fn yaml_error(e: &serde_saphyr::Error, progress: &Progress) -> String {
     }
 }
 
-/// A JSON error at its place, in our words; an input that ends early is cut off.
-fn json_error(e: &serde_json::Error, progress: &Progress, first_line: u64) -> String {
-    if let Some(stop) = progress.take_stop() {
-        return stop.to_string();
-    }
-    let place = Pos {
-        line: e.line() as u64 + first_line - 1,
-        col: e.column() as u64,
-    };
-    let text = e.to_string();
-    let text = text
-        .rsplit_once(" at line ")
-        .map_or(text.as_str(), |(m, _)| m);
-    match e.classify() {
-        serde_json::error::Category::Eof => {
-            format!("{place}: the input ends in the middle of a JSON value, so it looks cut off")
+/// A JSON error in our words, at the place reading got to when the error names none.
+fn json_error(e: JsonError, framer: &Framer<impl Read>) -> String {
+    match e {
+        JsonError::Data { pos: None, message } => JsonError::Data {
+            pos: Some(framer.pos()),
+            message,
         }
-        _ if text.contains("unicode") || text.contains("UTF-8") => format!(
-            "{place}: not UTF-8 text (kubectl writes UTF-8; was the file converted, or is it binary?)"
-        ),
-        serde_json::error::Category::Data => {
-            format!("{place}: {}", crate::wording::plain_serde_message(text))
-        }
-        _ => format!("{place}: {}", crate::wording::cut(text)),
+        .to_string(),
+        e => e.to_string(),
     }
 }
 

@@ -4,7 +4,6 @@
 //! kept here and preferred.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::fmt;
 
 /// The bounds of reading one input.
@@ -97,9 +96,6 @@ pub struct Progress {
     pub line: Cell<u64>,
     /// The first line of the YAML document being parsed (its positions count from there).
     pub document_line: Cell<u64>,
-    /// Where the items of lists begin, in order, as the JSON reader found them ahead of the
-    /// parser.
-    pub item_starts: RefCell<VecDeque<Pos>>,
     pub stop: RefCell<Option<Stop>>,
 }
 
