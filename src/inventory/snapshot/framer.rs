@@ -110,6 +110,9 @@ pub struct Framer<R> {
     indents: Vec<(usize, u64)>,
     /// The outline's open objects and lists: whether the next entry is the first.
     outline: Vec<bool>,
+    /// The brackets open inside the value being stepped over (kept to spare an allocation a
+    /// value).
+    nesting: Vec<u8>,
 }
 
 impl<R: Read> Framer<R> {
@@ -133,6 +136,7 @@ impl<R: Read> Framer<R> {
             outline: Vec::new(),
             line_start: false,
             indents: Vec::new(),
+            nesting: Vec::new(),
         }
     }
 
@@ -406,26 +410,26 @@ impl<R: Read> Framer<R> {
 
     /// Steps over one value, whatever its nesting, checking brackets match.
     fn value(&mut self) -> Result<(), JsonError> {
-        let mut open: Vec<u8> = Vec::new();
+        self.nesting.clear();
         loop {
             let Some(b) = self.skip_space()? else {
                 return Err(JsonError::Cut(self.last_pos()));
             };
             match b {
                 b'{' | b'[' => {
-                    open.push(b);
+                    self.nesting.push(b);
                     self.step(1)?;
                     continue;
                 }
                 b'}' | b']' => {
                     let opener = if b == b'}' { b'{' } else { b'[' };
-                    if open.pop() != Some(opener) {
+                    if self.nesting.pop() != Some(opener) {
                         return Err(self.syntax(format!("`{}` closes nothing here", b as char)));
                     }
                     self.step(1)?;
                 }
                 b'"' => self.string()?,
-                b',' | b':' if !open.is_empty() => {
+                b',' | b':' if !self.nesting.is_empty() => {
                     self.step(1)?;
                     continue;
                 }
@@ -437,7 +441,7 @@ impl<R: Read> Framer<R> {
                     return Err(self.syntax(format!("expected a value, found {:?}", b as char)));
                 }
             }
-            if open.is_empty() {
+            if self.nesting.is_empty() {
                 return Ok(());
             }
         }

@@ -4,6 +4,7 @@
 
 use super::document::{DocumentFields, Field, Filtered, Found, Item, Items, Shape};
 use super::framer::{Framer, JsonError};
+use serde::Deserializer as _;
 use serde_json::Value;
 use std::io::Read;
 
@@ -38,11 +39,10 @@ pub fn document<R: Read>(
         Some(_) => {
             // A document that is a plain value is not an object; handed on, it is reported so.
             let value: Value = fr.whole()?.parse()?;
-            let value = match value {
-                Value::Null => return Ok(Shape::default()),
-                Value::String(s) => Value::from(crate::wording::cut(&s)),
-                other => other,
-            };
+            if value.is_null() {
+                return Ok(Shape::default());
+            }
+            let value = cut_text(value);
             sink(Found {
                 item: Item::Value(value),
                 index: None,
@@ -68,13 +68,15 @@ fn items<R: Read>(
         }
         Some(_) => {
             let pos = fr.pos();
-            let value: Value = fr.whole()?.parse()?;
+            let value = cut_text(fr.whole()?.parse()?);
+            // serde says what was found instead, in its own words.
+            let message = match value.deserialize_any(ListOfObjects) {
+                Err(e) => e.to_string(),
+                Ok(()) => String::new(),
+            };
             return Err(JsonError::Data {
                 pos: Some(pos),
-                message: format!(
-                    "invalid type: {}, expected a list of Kubernetes objects",
-                    what(&value)
-                ),
+                message,
             });
         }
         None => return Err(JsonError::Cut(fr.pos())),
@@ -92,13 +94,47 @@ fn items<R: Read>(
     Ok(items.counts())
 }
 
-/// serde's words for a value of the wrong type.
-fn what(value: &Value) -> String {
+/// A long text quoted in a note or an error is cut.
+fn cut_text(value: Value) -> Value {
     match value {
-        Value::Bool(b) => format!("boolean `{b}`"),
-        Value::Number(n) => format!("integer `{n}`"),
-        Value::String(s) => format!("string {:?}", crate::wording::cut(s)),
-        Value::Object(_) => "map".into(),
-        Value::Array(_) | Value::Null => "sequence".into(),
+        Value::String(s) => Value::from(crate::wording::cut(&s)),
+        other => other,
+    }
+}
+
+/// What a list's `items` must be; any other value is refused by serde's default visits.
+struct ListOfObjects;
+
+impl<'de> serde::de::Visitor<'de> for ListOfObjects {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of Kubernetes objects")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::snapshot::progress::Limits;
+
+    fn error(text: &str) -> String {
+        let mut fr = Framer::new(text.as_bytes(), Limits::DEFAULT, 1);
+        let err = document(&mut fr, &mut |_| {}).expect_err("not a list");
+        err.to_string()
+    }
+
+    #[test]
+    fn items_that_are_not_a_list_say_what_they_are() {
+        assert_eq!(
+            error(r#"{"kind": "List", "items": "x"}"#),
+            "line 1, column 27: expected a list of Kubernetes objects, found the string \"x\""
+        );
+        assert!(
+            error(r#"{"kind": "List", "items": 1.5}"#)
+                .ends_with("expected a list of Kubernetes objects, found the number 1.5"),
+            "{}",
+            error(r#"{"kind": "List", "items": 1.5}"#)
+        );
     }
 }
