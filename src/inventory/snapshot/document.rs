@@ -96,24 +96,14 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
         })
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Shape, A::Error> {
         let mut fields = DocumentFields::default();
-        while let Some(key) = map.next_key::<String>()? {
-            match fields.field(&key) {
-                Field::Items(kind) => {
-                    let counts = map.next_value_seed(ItemsSeed {
-                        sink: &mut *self.sink,
-                        progress: self.progress,
-                        items: Items::new(kind),
-                    })?;
-                    fields.items(counts);
-                }
-                Field::Value => fields.value(key, map.next_value()?),
-                Field::Ignore => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+        FieldsSeed {
+            fields: &mut fields,
+            sink: &mut *self.sink,
+            progress: self.progress,
         }
+        .visit_map(map)?;
         Ok(fields.finish(self.pos, self.sink))
     }
 
@@ -132,6 +122,59 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Shape, E> {
         self.scalar(Value::from(crate::wording::cut(v)))
+    }
+}
+
+/// Some of a document's top-level fields, read into `fields`: the whole mapping, or the part of
+/// it a reader that frames the document itself parses at once (the fields around `items`).
+pub struct FieldsSeed<'s> {
+    pub fields: &'s mut DocumentFields,
+    pub sink: &'s mut dyn FnMut(Found),
+    pub progress: &'s Progress,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldsSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the fields of a Kubernetes object or list")
+    }
+
+    // Only comments: no fields.
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match self.fields.field(&key) {
+                Field::Items(kind) => {
+                    let counts = map.next_value_seed(ItemsSeed {
+                        sink: &mut *self.sink,
+                        progress: self.progress,
+                        items: Items::new(kind),
+                    })?;
+                    self.fields.items(counts);
+                }
+                Field::Value => self.fields.value(key, map.next_value()?),
+                Field::Ignore => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -178,6 +221,18 @@ fn finish(kept: Map<String, Value>, skipping: bool) -> Item {
     Item::Value(Value::Object(kept))
 }
 
+/// `metadata` without `managedFields`, which no object view reads: readers that frame the
+/// input leave it out unparsed, so every reader hands on the same object (a copy of it in
+/// another file is the same object, not "other content").
+fn without_managed_fields(key: &str, mut value: Value) -> Value {
+    if key == "metadata"
+        && let Value::Object(m) = &mut value
+    {
+        m.remove("managedFields");
+    }
+    value
+}
+
 /// What to do with a document's top-level field.
 pub enum Field {
     /// The objects of a list; a typed list (`PodList`) named their kind and apiVersion before.
@@ -216,6 +271,7 @@ impl DocumentFields {
     }
 
     pub fn value(&mut self, key: String, value: Value) {
+        let value = without_managed_fields(&key, value);
         if key == "kind"
             && let Some(k) = value.as_str()
             && !reads_kind(k)
@@ -393,7 +449,8 @@ impl<'de> Visitor<'de> for FilteredVisitor {
                 skipping = kind.as_str().is_some_and(|k| !reads_kind(k));
                 kept.insert(key, kind);
             } else if READ_FIELDS.contains(&key.as_str()) {
-                kept.insert(key, map.next_value()?);
+                let value = without_managed_fields(&key, map.next_value()?);
+                kept.insert(key, value);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }

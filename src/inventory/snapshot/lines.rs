@@ -164,6 +164,60 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
+impl<R: BufRead> Lines<R> {
+    /// The next whole line of the current document; `None` at the document's end. For readers
+    /// that frame the document themselves instead of reading it as bytes.
+    pub fn next_line(&mut self) -> std::io::Result<Option<Line<'_>>> {
+        if !self.open {
+            return Ok(None);
+        }
+        if self.held {
+            self.held = false;
+            self.served = self.line.len();
+            let content = classify(&self.line) == LineKind::MarkerWithContent;
+            self.document_content |= content;
+            return Ok(Some(self.current(content)));
+        }
+        if self.eof || !self.fill_line()? {
+            self.eof = true;
+            self.open = false;
+            return Ok(None);
+        }
+        self.served = self.line.len();
+        let content = match classify(&self.line) {
+            LineKind::Marker | LineKind::MarkerWithContent if self.document_content => {
+                self.held = true;
+                self.open = false;
+                return Ok(None);
+            }
+            LineKind::Content | LineKind::MarkerWithContent => {
+                self.document_content = true;
+                self.any_content = true;
+                true
+            }
+            LineKind::Marker | LineKind::Other => false,
+        };
+        Ok(Some(self.current(content)))
+    }
+
+    fn current(&self, content: bool) -> Line<'_> {
+        Line {
+            text: &self.line,
+            content,
+            number: self.line_no,
+        }
+    }
+}
+
+/// A whole line of a document, as [`Lines::next_line`] gives it.
+pub struct Line<'a> {
+    /// With its line end.
+    pub text: &'a [u8],
+    /// Neither blank, a comment, a directive nor a document end.
+    pub content: bool,
+    pub number: u64,
+}
+
 impl<R: BufRead> Read for Lines<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {

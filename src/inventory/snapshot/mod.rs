@@ -14,20 +14,22 @@ mod document;
 mod framer;
 mod identity;
 mod inputs;
+mod item_lines;
+mod item_pool;
 mod json;
 mod lines;
 mod progress;
+mod yaml;
 
 pub use inputs::{Input, WalkError};
 pub use progress::{Limits, Pos};
 
 use crate::objects::{self, DecodeError, Decoded};
-use document::{DocumentSeed, Found, Item, Shape};
+use document::{Found, Item, Shape};
 use framer::{Framer, JsonError};
 use identity::{Identities, Sighting};
 use lines::Lines;
 use progress::{Progress, Stop};
-use serde::de::DeserializeSeed;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -166,25 +168,10 @@ impl<'a> Reading<'a> {
     ) -> Result<(), String> {
         let mut lines = Lines::new(reader, progress.clone(), self.limits);
         lines.skip_lines(skipped_lines);
+        let mut pool = None;
         while lines.next_document() {
-            let at = Pos {
-                line: progress.document_line.get(),
-                col: 1,
-            };
             let mut sink = |found: Found| self.accept(found, file);
-            let result = serde_saphyr::with_deserializer_from_reader_with_options(
-                &mut lines,
-                yaml_options(),
-                |de| {
-                    DocumentSeed {
-                        sink: &mut sink,
-                        progress: &progress,
-                        pos: Some(at),
-                    }
-                    .deserialize(de)
-                },
-            );
-            let shape = result.map_err(|e| yaml_error(&e, &progress))?;
+            let shape = yaml::document(&mut lines, &progress, &mut pool, &mut sink)?;
             if lines.at_end() && !lines.ended_with_newline {
                 return Err(format!(
                     "line {}: the input ends in the middle of a line, so it looks cut off (kubectl ends its output with a newline)",
