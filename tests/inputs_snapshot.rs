@@ -103,6 +103,27 @@ fn yaml_through_a_pipe_is_read_once_whole() {
         "tests/fixtures/demo-cluster/cluster.yaml",
     ])));
     assert!(file["summary"]["objects"].as_u64().unwrap_or(0) > 30);
+    // The demo lists Deployments and ReplicaSets before their pods: read from a file, the
+    // owners findings point at are read in later passes; from a pipe, all are kept. Both
+    // find every owner up to its Deployment or CronJob.
+    let owners: Vec<(String, bool)> = file["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["owner"].is_object())
+        .map(|f| {
+            (
+                f["owner"]["kind"].as_str().unwrap_or_default().to_owned(),
+                f["owner"]["resolved"] == true,
+            )
+        })
+        .collect();
+    assert!(
+        owners.len() >= 5 && owners.iter().all(|(_, resolved)| *resolved),
+        "{owners:?}"
+    );
+    assert!(owners.iter().any(|(kind, _)| kind == "Deployment"));
+    assert!(owners.iter().any(|(kind, _)| kind == "CronJob"));
     for path in ["-", "/dev/stdin"] {
         let piped = report(&run_with_stdin(&plan_args(&[path]), &demo_yaml()));
         assert_eq!(outcome(&piped), outcome(&file), "through {path}");

@@ -5,19 +5,47 @@
 //! A big cluster has tens of thousands of ReplicaSets and Deployments, and findings point at a
 //! few of them: each is kept as one compact serialized buffer and decoded when first looked up,
 //! so the index costs a fraction of the decoded objects' memory.
+//!
+//! Reading a file that can be read again, the index keeps only the workloads findings point
+//! at ([`Index::keeping_wanted`]); every other one is remembered by a hash, so an owner that
+//! went by before a finding pointed at it is known to be in the file, and is read in another
+//! pass ([`Index::missing`]), never reported missing.
 
-use crate::objects::{Event, Object, ObjectMeta, Pvc, StorageClass, Workload, WorkloadKind};
-use std::collections::{BTreeMap, HashMap};
+use crate::objects::{
+    Event, Object, ObjectMeta, OwnerReference, Pvc, StorageClass, Workload, WorkloadKind,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::OnceLock;
+
+pub type WorkloadKey = (WorkloadKind, String, String);
 
 #[derive(Debug, Default, Clone)]
 pub struct Index {
-    workloads: HashMap<(WorkloadKind, String, String), Stored>,
+    workloads: HashMap<WorkloadKey, Stored>,
+    /// Set when only wanted workloads are kept.
+    wanted: Option<Wanted>,
     pvcs: HashMap<(String, String), Pvc>,
     storage_classes: HashMap<String, StorageClass>,
     namespaces: HashMap<String, ObjectMeta>,
     /// Events by the object they are about: (kind, namespace, name).
     events: HashMap<(String, String, String), Vec<Event>>,
+}
+
+/// Which workloads a pass keeps, and which it let go by.
+#[derive(Debug, Default, Clone)]
+struct Wanted {
+    keys: HashSet<WorkloadKey>,
+    /// Deployments guessed from ReplicaSet names: kept, never read again for.
+    guesses: HashSet<WorkloadKey>,
+    /// Hashes of the workloads not kept.
+    passed: HashSet<u64>,
+}
+
+fn key_hash(kind: WorkloadKind, ns: &str, name: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    (kind, ns, name).hash(&mut h);
+    h.finish()
 }
 
 /// A workload as kept: serialized, and decoded on its first lookup.
@@ -49,11 +77,96 @@ impl Stored {
 }
 
 impl Index {
+    /// An index that keeps only the workloads [`Index::want`] asked for, and those they point
+    /// at; for a snapshot that can be read again when an owner came before its finding.
+    pub fn keeping_wanted() -> Self {
+        Self {
+            wanted: Some(Wanted::default()),
+            ..Self::default()
+        }
+    }
+
+    /// Asks for the workload `reference` names, in `namespace`, and its owners. A
+    /// ReplicaSet's Deployment is asked for by the name the Deployment controller gives it
+    /// (`<deployment>-<hash>`): kubectl lists Deployments before ReplicaSets, and a guess
+    /// that is wrong costs only memory, since owners are found by reference alone.
+    pub fn want(&mut self, namespace: &str, reference: &OwnerReference) {
+        let Some(wanted) = &mut self.wanted else {
+            return;
+        };
+        let Some(kind) = WorkloadKind::from_kind(&reference.kind) else {
+            return;
+        };
+        if kind == WorkloadKind::ReplicaSet
+            && let Some((deployment, _)) = reference.name.rsplit_once('-')
+        {
+            wanted.guesses.insert((
+                WorkloadKind::Deployment,
+                namespace.to_owned(),
+                deployment.to_owned(),
+            ));
+        }
+        wanted
+            .keys
+            .insert((kind, namespace.to_owned(), reference.name.clone()));
+    }
+
+    /// Asks for a workload by its own name (one a finding is about).
+    pub fn want_workload(&mut self, w: &Workload) {
+        if let Some(wanted) = &mut self.wanted {
+            wanted
+                .keys
+                .insert((w.kind, w.namespace().to_owned(), w.metadata.name.clone()));
+        }
+    }
+
+    /// Wanted workloads that were let go by before they were wanted: another pass over the
+    /// same input keeps them (and asks for their owners in turn).
+    pub fn missing(&self) -> BTreeSet<WorkloadKey> {
+        let Some(wanted) = &self.wanted else {
+            return BTreeSet::new();
+        };
+        wanted
+            .keys
+            .iter()
+            .filter(|k| !self.workloads.contains_key(*k))
+            .filter(|(kind, ns, name)| wanted.passed.contains(&key_hash(*kind, ns, name)))
+            .cloned()
+            .collect()
+    }
+
+    /// Keeps a workload let go by earlier, now wanted; any other is left alone.
+    pub fn add_missing(&mut self, w: &Workload) {
+        let key = (w.kind, w.namespace().to_owned(), w.metadata.name.clone());
+        let wanted = self
+            .wanted
+            .as_ref()
+            .is_some_and(|x| x.keys.contains(&key) || x.guesses.contains(&key));
+        if wanted && !self.workloads.contains_key(&key) {
+            self.add(Object::Workload(Box::new(w.clone())));
+        }
+    }
+
+    /// How many workloads are kept whole.
+    pub fn kept_workloads(&self) -> usize {
+        self.workloads.len()
+    }
+
     /// Keeps what later steps need from an object.
     pub fn add(&mut self, object: Object) {
         match object {
             Object::Workload(w) => {
                 let key = (w.kind, w.namespace().to_owned(), w.metadata.name.clone());
+                if let Some(wanted) = &mut self.wanted {
+                    if !wanted.keys.contains(&key) && !wanted.guesses.contains(&key) {
+                        wanted.passed.insert(key_hash(key.0, &key.1, &key.2));
+                        return;
+                    }
+                    // Its own owner is wanted in turn (a Job's CronJob comes after it).
+                    if let Some(c) = w.metadata.controller().cloned() {
+                        self.want(&key.1, &c);
+                    }
+                }
                 self.workloads.insert(key, Stored::new(*w));
             }
             Object::Pvc(p) => {

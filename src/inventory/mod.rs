@@ -5,6 +5,7 @@ pub mod index;
 pub mod live;
 pub mod owners;
 pub mod prometheus;
+pub mod reread;
 pub mod snapshot;
 pub mod stream;
 

@@ -47,6 +47,15 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// Keeps only the workloads findings point at: for an input that [`reread`] can read
+    /// again for an owner that came before its finding.
+    ///
+    /// [`reread`]: crate::inventory::reread
+    pub fn keeping_wanted_owners(mut self) -> Self {
+        self.index = Index::keeping_wanted();
+        self
+    }
+
     /// Looks only at what belongs to `shard` (an Indexed Job's pod).
     pub fn with_shard(mut self, shard: crate::shard::Shard) -> Self {
         self.shard = shard;
@@ -99,6 +108,14 @@ impl<'a> Collector<'a> {
                     continue;
                 }
                 detector.detect(&object, &self.ctx, &mut found);
+                for d in found.iter() {
+                    if let (Some(ns), Some(c)) = (&d.target.namespace, &d.controller) {
+                        self.index.want(ns, c);
+                    }
+                    if let Object::Workload(w) = &object {
+                        self.index.want_workload(w);
+                    }
+                }
                 self.detections.extend(found.drain(..).map(|d| (i, d)));
             }
             self.detector_notes.append(&mut found.notes);

@@ -14,6 +14,7 @@ use crate::detect::{DetectContext, Finding, Reads};
 use crate::execute::{self, Executed, Outcome};
 use crate::guard::{self, Guard, Pause, Verdict};
 use crate::inventory::live::{self, Collection, LiveError};
+use crate::inventory::reread;
 use crate::inventory::snapshot::{self, SnapshotError};
 use crate::ledger::LedgerState;
 use crate::objects::{Decoded, Object};
@@ -58,7 +59,14 @@ pub fn inventory_snapshot(
     let (due, schedule_notes) = config.schedules.due(playbooks, config.now);
     let mut collector = Collector::new(active(playbooks, &due), DetectContext { now: config.now })
         .with_shard(config.shard);
+    let again = reread::rereadable(paths);
+    if again {
+        collector = collector.keeping_wanted_owners();
+    }
     let read_notes = snapshot::read(paths, config.snapshot_limits, &mut |d| collector.accept(d))?;
+    if again {
+        reread::owners(paths, config.snapshot_limits, &mut [&mut collector.index])?;
+    }
     collector.accept_all(extra);
     let source = paths
         .iter()
@@ -117,10 +125,18 @@ pub async fn inventory_live(
     }
     collector.accept_all(extra);
     let wanted = collector.wanted();
+    let started = Instant::now();
     live::resolve(api, &mut collector.index, wanted).await?;
     let source = format!("cluster {}{}", api.url(), shard_suffix(config.shard));
     let mut collected = collector.finish();
+    let owners_ms = started.elapsed().as_millis() as u64;
     evidence::fetch(api, &mut collected.findings, playbooks, &mut notes).await;
+    tracing::info!(
+        findings = collected.findings.len(),
+        owners_ms,
+        evidence_ms = started.elapsed().as_millis() as u64 - owners_ms,
+        "Fetched what the findings refer to."
+    );
     notes.append(&mut collected.notes);
     collected.notes = notes;
     Ok(Inventory {

@@ -14,6 +14,7 @@ use crate::api::Api;
 use crate::detect::{DetectContext, Reads};
 use crate::inventory::live::{self, Collection, LiveError, Wanted};
 use crate::inventory::snapshot;
+use crate::inventory::{Index, reread};
 use crate::ledger::LedgerState;
 use crate::objects::{Decoded, Object};
 use crate::playbook::Loaded;
@@ -86,9 +87,20 @@ pub fn plan_snapshot_sets(
 ) -> Result<Vec<RoundReport>, SnapshotRoundError> {
     let sets = configs(sets, opts);
     let mut cs = collectors(&sets);
+    let again = reread::rereadable(&opts.snapshot);
+    if again {
+        cs = cs
+            .into_iter()
+            .map(Collector::keeping_wanted_owners)
+            .collect();
+    }
     let read_notes = snapshot::read(&opts.snapshot, opts.snapshot_limits, &mut |d| {
         accept_all(&mut cs, d)
     })?;
+    if again {
+        let mut indexes: Vec<&mut Index> = cs.iter_mut().map(|c| &mut c.index).collect();
+        reread::owners(&opts.snapshot, opts.snapshot_limits, &mut indexes)?;
+    }
     for o in &opts.extra {
         accept_all(&mut cs, Decoded::Object(o.clone()));
     }

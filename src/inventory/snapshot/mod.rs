@@ -21,7 +21,7 @@ mod lines;
 mod progress;
 mod yaml;
 
-pub use inputs::{Input, WalkError};
+pub use inputs::{Input, Walk, WalkError};
 pub use progress::{Limits, Pos};
 
 use crate::objects::{self, DecodeError, Decoded};
