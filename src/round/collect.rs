@@ -112,9 +112,11 @@ impl<'a> Collector<'a> {
                     if let (Some(ns), Some(c)) = (&d.target.namespace, &d.controller) {
                         self.index.want(ns, c);
                     }
-                    if let Object::Workload(w) = &object {
-                        self.index.want_workload(w);
-                    }
+                }
+                if let Object::Workload(w) = &object
+                    && !found.is_empty()
+                {
+                    self.index.want_workload(w);
                 }
                 self.detections.extend(found.drain(..).map(|d| (i, d)));
             }
