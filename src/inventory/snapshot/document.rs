@@ -16,6 +16,8 @@ pub enum Item {
     Value(Value),
     /// An object of a kind rounds does not read; nothing of it was kept.
     Skipped { kind: String, api_version: String },
+    /// Parsed and decoded on a worker thread.
+    Ready(Box<super::ready::Ready>),
 }
 
 /// An object and where it was.
@@ -339,19 +341,19 @@ impl Items {
     }
 
     pub fn item(&mut self, mut item: Item, pos: Option<Pos>) -> Found {
-        if let Item::Value(Value::Object(map)) = &mut item
-            && !map.contains_key("kind")
-        {
-            self.without_kind += 1;
-            if let Some((kind, api_version)) = &self.kind {
-                map.insert("kind".into(), Value::from(kind.as_str()));
-                if !api_version.is_empty() {
-                    map.entry("apiVersion")
-                        .or_insert_with(|| Value::from(api_version.as_str()));
-                }
-            }
-        }
+        let without_kind = super::ready::give_kind(&mut item, self.kind.as_ref());
+        self.settled(item, without_kind, pos)
+    }
+
+    /// An item already given the list's kind (see [`Items::kind`]).
+    pub fn settled(&mut self, item: Item, without_kind: bool, pos: Option<Pos>) -> Found {
+        self.without_kind += usize::from(without_kind);
         self.found(item, pos)
+    }
+
+    /// The kind a typed list gives its items that name none, and its apiVersion.
+    pub fn kind(&self) -> Option<&(String, String)> {
+        self.kind.as_ref()
     }
 
     fn found(&mut self, item: Item, pos: Option<Pos>) -> Found {

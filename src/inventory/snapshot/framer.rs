@@ -591,6 +591,27 @@ fn key_is_read(key: &[u8]) -> bool {
     READ_FIELDS.iter().any(|f| f.as_bytes() == inner)
 }
 
+/// A [`Piece`] of its own.
+pub struct OwnedPiece {
+    bytes: Vec<u8>,
+    runs: Vec<(usize, Pos)>,
+    indents: Vec<(usize, u64)>,
+}
+
+impl OwnedPiece {
+    pub fn piece(&self) -> Piece<'_> {
+        Piece {
+            bytes: &self.bytes,
+            runs: &self.runs,
+            indents: &self.indents,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
 /// A copied value, and where its runs came from in the input.
 pub struct Piece<'a> {
     pub bytes: &'a [u8],
@@ -599,6 +620,15 @@ pub struct Piece<'a> {
 }
 
 impl Piece<'_> {
+    /// The piece copied out of the framer, to be parsed elsewhere.
+    pub fn to_owned(&self) -> OwnedPiece {
+        OwnedPiece {
+            bytes: self.bytes.to_vec(),
+            runs: self.runs.to_vec(),
+            indents: self.indents.to_vec(),
+        }
+    }
+
     /// Parses the piece; an error names its place in the input.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, JsonError> {
         serde_json::from_slice(self.bytes).map_err(|e| self.error(&e))

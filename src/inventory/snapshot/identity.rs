@@ -133,25 +133,40 @@ fn half(uid: u64) -> u32 {
     (uid >> 32) as u32 | u32::from(uid != 0)
 }
 
+/// What sighting an object takes from it: its key and what tells two versions apart. Worked
+/// out apart from [`Identities::sight`], so it can be on the thread that parsed the object.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity {
+    key: u128,
+    content: u64,
+    uid: u64,
+}
+
+/// The identity of an object; `None` when it has no key (decoding reports it).
+pub fn identify(value: &Value) -> Option<Identity> {
+    let key = key(value)?;
+    let uid = value
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .map_or(0, |u| hash_of(&[u], 3));
+    // A resourceVersion names one version of one object: two copies with the same uid
+    // and resourceVersion are the same, without hashing all of them.
+    let version = value
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty() && uid != 0);
+    let content = match version {
+        Some(v) => hash_of(&[v], 4) ^ uid,
+        None => content_hash(value),
+    };
+    Some(Identity { key, content, uid })
+}
+
 impl Identities {
     /// Records an object read from `file` and says whether it was seen before.
-    pub fn sight(&mut self, value: &Value, file: usize) -> Sighting {
-        let Some(key) = key(value) else {
+    pub fn sight(&mut self, identity: Option<Identity>, file: usize) -> Sighting {
+        let Some(Identity { key, content, uid }) = identity else {
             return Sighting::First;
-        };
-        let uid = value
-            .pointer("/metadata/uid")
-            .and_then(Value::as_str)
-            .map_or(0, |u| hash_of(&[u], 3));
-        // A resourceVersion names one version of one object: two copies with the same uid
-        // and resourceVersion are the same, without hashing all of them.
-        let version = value
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .filter(|v| !v.is_empty() && uid != 0);
-        let content = match version {
-            Some(v) => hash_of(&[v], 4) ^ uid,
-            None => content_hash(value),
         };
         match self.seen.get(&key) {
             None => {
@@ -183,23 +198,26 @@ mod tests {
     fn the_same_object_twice_is_seen_again_and_a_changed_one_differs() {
         let mut ids = Identities::default();
         let pod = json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "x", "uid": "1"}});
-        assert_eq!(ids.sight(&pod, 0), Sighting::First);
-        assert_eq!(ids.sight(&pod, 1), Sighting::Again { first_file: 0 });
+        assert_eq!(ids.sight(identify(&pod), 0), Sighting::First);
+        assert_eq!(
+            ids.sight(identify(&pod), 1),
+            Sighting::Again { first_file: 0 }
+        );
         let recreated =
             json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "x", "uid": "2"}});
         assert_eq!(
-            ids.sight(&recreated, 2),
+            ids.sight(identify(&recreated), 2),
             Sighting::Differs {
                 first_file: 0,
                 other_uid: true
             }
         );
         let other_ns = json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "y"}});
-        assert_eq!(ids.sight(&other_ns, 2), Sighting::First);
+        assert_eq!(ids.sight(identify(&other_ns), 2), Sighting::First);
         let node = json!({"kind": "Node", "metadata": {"name": "a"}});
-        assert_eq!(ids.sight(&node, 2), Sighting::First);
+        assert_eq!(ids.sight(identify(&node), 2), Sighting::First);
         assert_eq!(
-            ids.sight(&json!({"kind": "Pod"}), 2),
+            ids.sight(identify(&json!({"kind": "Pod"})), 2),
             Sighting::First,
             "no key"
         );
@@ -209,9 +227,12 @@ mod tests {
     fn nameless_events_are_the_same_only_when_identical() {
         let mut ids = Identities::default();
         let e = json!({"kind": "Event", "reason": "OOMKilling", "count": 3});
-        assert_eq!(ids.sight(&e, 0), Sighting::First);
-        assert_eq!(ids.sight(&e, 0), Sighting::Again { first_file: 0 });
+        assert_eq!(ids.sight(identify(&e), 0), Sighting::First);
+        assert_eq!(
+            ids.sight(identify(&e), 0),
+            Sighting::Again { first_file: 0 }
+        );
         let other = json!({"kind": "Event", "reason": "OOMKilling", "count": 4});
-        assert_eq!(ids.sight(&other, 0), Sighting::First);
+        assert_eq!(ids.sight(identify(&other), 0), Sighting::First);
     }
 }

@@ -1,10 +1,12 @@
-//! Parses the items of a YAML list on worker threads while the reader frames the next ones,
-//! and hands the results back in input order. A YAML parser runs at a few MB/s, so a large dump
-//! is parsed on every core; what is in flight is bounded (a few batches of items), so memory
-//! stays that of a few objects whatever the dump's size.
+//! Parses the items of a list on worker threads while the reader frames the next ones, makes
+//! them ready ([`settle`]: decoded), and hands the results back in input order. Parsing and
+//! decoding are most of a round's time, so a large dump is read on every core; what is in
+//! flight is bounded (a few batches of items), so memory stays that of a few objects whatever
+//! the dump's size. The reader's side of each format says what a [`Job`] is.
 
 use super::document::{Filtered, Item};
 use super::progress::Pos;
+use super::ready::settle;
 use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -17,35 +19,48 @@ const IN_FLIGHT_PER_WORKER: usize = 3;
 /// Workers beyond this many do not pay: the reader on its own thread becomes the limit.
 const MAX_WORKERS: usize = 4;
 
-/// One item's text, its `- ` made spaces so columns stay the input's, left-out lines empty.
-pub struct Chunk {
-    pub text: Vec<u8>,
-    /// The input's line number of the chunk's first line.
-    pub first_line: u64,
+/// The kind (and apiVersion) a typed list gives its items that name none.
+pub type ListKind = Option<Arc<(String, String)>>;
+
+/// One item's text as the reader cut it out, to be parsed on a worker.
+pub trait Job: Send + 'static {
+    /// Its size, to batch items.
+    fn len(&self) -> usize;
+    fn list_kind(&self) -> Option<&(String, String)>;
+    /// The item as parsed, with where it was written; or the parser's error at its input
+    /// place.
+    fn parse(&self) -> Result<(Item, Option<Pos>), String>;
 }
 
-/// An item as parsed, with where it was written; or the parser's error at its input place.
-pub type Parsed = Result<(Item, Option<Pos>), String>;
+/// An item parsed and made ready.
+pub struct Settled {
+    pub item: Item,
+    /// It named no kind: its list's was given.
+    pub without_kind: bool,
+    pub pos: Option<Pos>,
+}
 
-struct Batch {
-    chunks: Vec<Chunk>,
+pub type Parsed = Result<Settled, String>;
+
+struct Batch<J> {
+    jobs: Vec<J>,
     reply: SyncSender<Vec<Parsed>>,
 }
 
-pub struct Pool {
-    work: Option<SyncSender<Batch>>,
+pub struct Pool<J> {
+    work: Option<SyncSender<Batch<J>>>,
     workers: Vec<JoinHandle<()>>,
     pending: VecDeque<Receiver<Vec<Parsed>>>,
-    batch: Vec<Chunk>,
+    batch: Vec<J>,
     batch_bytes: usize,
 }
 
-impl Pool {
+impl<J: Job> Pool<J> {
     pub fn new() -> Self {
         let n = std::thread::available_parallelism()
             .map_or(1, usize::from)
             .min(MAX_WORKERS);
-        let (work, queue) = sync_channel::<Batch>(n * IN_FLIGHT_PER_WORKER);
+        let (work, queue) = sync_channel::<Batch<J>>(n * IN_FLIGHT_PER_WORKER);
         let queue = Arc::new(Mutex::new(queue));
         let workers = (0..n)
             .map(|_| {
@@ -65,11 +80,11 @@ impl Pool {
     /// Queues an item; results that are ready, in order, go to `done`.
     pub fn push(
         &mut self,
-        chunk: Chunk,
+        job: J,
         done: &mut dyn FnMut(Parsed) -> Result<(), String>,
     ) -> Result<(), String> {
-        self.batch_bytes += chunk.text.len();
-        self.batch.push(chunk);
+        self.batch_bytes += job.len();
+        self.batch.push(job);
         if self.batch_bytes >= BATCH_BYTES {
             self.send();
             while self.pending.len() > self.workers.len() * IN_FLIGHT_PER_WORKER {
@@ -97,7 +112,7 @@ impl Pool {
         }
         let (reply, result) = sync_channel(1);
         let batch = Batch {
-            chunks: std::mem::take(&mut self.batch),
+            jobs: std::mem::take(&mut self.batch),
             reply,
         };
         self.batch_bytes = 0;
@@ -132,7 +147,7 @@ impl Pool {
     }
 }
 
-impl Drop for Pool {
+impl<J> Drop for Pool<J> {
     fn drop(&mut self) {
         self.work = None;
         for w in self.workers.drain(..) {
@@ -142,42 +157,71 @@ impl Drop for Pool {
     }
 }
 
-fn work_on(queue: &Mutex<Receiver<Batch>>) {
+fn work_on<J: Job>(queue: &Mutex<Receiver<Batch<J>>>) {
     loop {
         // The lock is held only while taking a batch.
         let next = queue.lock().map(|q| q.recv());
         let Ok(Ok(batch)) = next else {
             return;
         };
-        let parsed = batch.chunks.iter().map(parse).collect();
+        let parsed = batch.jobs.iter().map(run).collect();
         // The reader may have stopped on an error and dropped the answer's receiver.
         let _ = batch.reply.send(parsed);
     }
 }
 
-fn parse(chunk: &Chunk) -> Parsed {
-    let at = |line: u64, col: u64| {
-        (line > 0).then(|| Pos {
-            line: chunk.first_line + line - 1,
-            col,
-        })
-    };
-    // Lines were checked as UTF-8 when read; an item is whole lines.
-    let text = std::str::from_utf8(&chunk.text).map_err(|e| e.to_string())?;
-    match serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<Filtered>>(
-        text,
-        super::yaml_options(),
-    ) {
-        Ok(spanned) => {
-            let r = spanned.referenced;
-            Ok((spanned.value.0, at(r.line(), r.column())))
-        }
-        Err(e) => {
-            let message = crate::wording::yaml_message(&e);
-            Err(match e.location().and_then(|l| at(l.line(), l.column())) {
-                Some(p) => format!("{p}: {message}"),
-                None => message,
+fn run<J: Job>(job: &J) -> Parsed {
+    let (item, pos) = job.parse()?;
+    let (item, without_kind) = settle(item, job.list_kind());
+    Ok(Settled {
+        item,
+        without_kind,
+        pos,
+    })
+}
+
+/// One YAML item's text, its `- ` made spaces so columns stay the input's, left-out lines
+/// empty.
+pub struct Chunk {
+    pub text: Vec<u8>,
+    /// The input's line number of the chunk's first line.
+    pub first_line: u64,
+    pub kind: ListKind,
+}
+
+impl Job for Chunk {
+    fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    fn list_kind(&self) -> Option<&(String, String)> {
+        self.kind.as_deref()
+    }
+
+    fn parse(&self) -> Result<(Item, Option<Pos>), String> {
+        let at = |line: u64, col: u64| {
+            (line > 0).then(|| Pos {
+                line: self.first_line + line - 1,
+                col,
             })
+        };
+        // Lines were checked as UTF-8 when read; an item is whole lines.
+        let text = std::str::from_utf8(&self.text).map_err(|e| e.to_string())?;
+        match serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<Filtered>>(
+            text,
+            super::yaml_options(),
+        ) {
+            Ok(spanned) => {
+                let r = spanned.referenced;
+                Ok((spanned.value.0, at(r.line(), r.column())))
+            }
+            Err(e) => {
+                let message = crate::wording::yaml_message(&e);
+                Err(match e.location().and_then(|l| at(l.line(), l.column())) {
+                    Some(p) => format!("{p}: {message}"),
+                    None => message,
+                })
+            }
         }
     }
 }
@@ -185,12 +229,12 @@ fn parse(chunk: &Chunk) -> Parsed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn chunk(text: &str, first_line: u64) -> Chunk {
         Chunk {
             text: text.as_bytes().to_vec(),
             first_line,
+            kind: None,
         }
     }
 
@@ -199,11 +243,11 @@ mod tests {
         let mut pool = Pool::new();
         let mut seen = Vec::new();
         let mut done = |p: Parsed| {
-            let (item, pos) = p?;
-            let Item::Value(v) = item else {
-                panic!("not kept");
+            let Settled { item, pos, .. } = p?;
+            let Item::Ready(ready) = item else {
+                panic!("not made ready");
             };
-            seen.push((v["metadata"]["name"].clone(), pos.map(|p| (p.line, p.col))));
+            seen.push((ready.describe, pos.map(|p| (p.line, p.col))));
             Ok(())
         };
         // Large enough to make many batches.
@@ -216,7 +260,7 @@ mod tests {
         pool.flush(&mut done).expect("parsed");
         assert_eq!(seen.len(), 500);
         for (i, (name, pos)) in seen.iter().enumerate() {
-            assert_eq!(name, &json!(format!("p{i}")));
+            assert_eq!(name, &format!("Pod p{i}"));
             assert_eq!(*pos, Some((10 + i as u64 * 4, 3)));
         }
     }

@@ -19,17 +19,19 @@ mod item_pool;
 mod json;
 mod lines;
 mod progress;
+mod ready;
 mod yaml;
 
 pub use inputs::{Input, Walk, WalkError};
 pub use progress::{Limits, Pos};
 
-use crate::objects::{self, DecodeError, Decoded};
+use crate::objects::{DecodeError, Decoded};
 use document::{Found, Item, Shape};
 use framer::{Framer, JsonError};
 use identity::{Identities, Sighting};
 use lines::Lines;
 use progress::{Progress, Stop};
+use ready::Ready;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -194,9 +196,10 @@ impl<'a> Reading<'a> {
     ) -> Result<(), String> {
         let first_line = progress.line.get();
         let mut framer = Framer::new(reader, self.limits, first_line);
+        let mut pool = None;
         loop {
             let mut sink = |found: Found| self.accept(found, file);
-            let read = json::document(&mut framer, &mut sink)
+            let read = json::document(&mut framer, &mut pool, &mut sink)
                 .and_then(|shape| check_list(&shape, 0, false).map_err(JsonError::Checked));
             let ended = read.and_then(|()| framer.at_end());
             match ended {
@@ -210,25 +213,27 @@ impl<'a> Reading<'a> {
 
     /// One object read: counted once, decoded, handed on; or noted.
     fn accept(&mut self, found: Found, file: usize) {
-        let value = match found.item {
+        let ready = match found.item {
             Item::Skipped { kind, api_version } => {
                 self.objects += 1;
                 (self.on_object)(Decoded::Ignored { api_version, kind });
                 return;
             }
-            Item::Value(v) => v,
+            Item::Value(v) => Ready::of(v),
+            Item::Ready(ready) => *ready,
         };
         let place = || place(&self.names[file], found.index, found.pos);
-        match self.ids.sight(&value, file) {
+        let describe = &ready.describe;
+        match self.ids.sight(ready.identity, file) {
             Sighting::First => {}
             Sighting::Again { first_file } => {
                 let first = &self.names[first_file];
                 let this = &self.names[file];
                 self.again.push(|| {
                     if first_file == file {
-                        format!("{} (twice in {this})", identity::describe(&value))
+                        format!("{describe} (twice in {this})")
                     } else {
-                        format!("{} (in {first} and in {this})", identity::describe(&value))
+                        format!("{describe} (in {first} and in {this})")
                     }
                 });
                 return;
@@ -240,8 +245,7 @@ impl<'a> Reading<'a> {
                 let first = &self.names[first_file];
                 self.differs.push(|| {
                     format!(
-                        "{} at {} differs from the one in {first} ({}): the one in {first} was read",
-                        identity::describe(&value),
+                        "{describe} at {} differs from the one in {first} ({}): the one in {first} was read",
                         place(),
                         if other_uid {
                             "another uid: deleted and re-created between the two dumps"
@@ -253,7 +257,7 @@ impl<'a> Reading<'a> {
                 return;
             }
         }
-        match objects::decode(value) {
+        match ready.decoded {
             Ok(decoded) => {
                 self.objects += 1;
                 (self.on_object)(decoded);

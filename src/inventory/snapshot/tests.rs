@@ -312,7 +312,10 @@ fn streaming_keeps_every_field_the_object_views_read() {
                 _ => vec![doc],
             };
             for item in items {
-                whole.push(format!("{:?}", objects::decode(item).expect("decodes")));
+                whole.push(format!(
+                    "{:?}",
+                    crate::objects::decode(item).expect("decodes")
+                ));
             }
         }
     }

@@ -10,7 +10,7 @@
 
 use super::document::{DocumentFields, DocumentSeed, Field, FieldsSeed, Found, Items, Shape};
 use super::item_lines::{ItemLines, is_blank_or_comment, plain_key};
-use super::item_pool::{Chunk, Parsed, Pool};
+use super::item_pool::{Chunk, ListKind, Parsed, Pool, Settled};
 use super::lines::{Line, Lines};
 use super::progress::{Pos, Progress};
 use super::{yaml_error, yaml_options};
@@ -21,7 +21,7 @@ use std::io::{BufRead, Read};
 pub fn document<R: BufRead>(
     lines: &mut Lines<R>,
     progress: &Progress,
-    pool: &mut Option<Pool>,
+    pool: &mut Option<Pool<Chunk>>,
     sink: &mut dyn FnMut(Found),
 ) -> Result<Shape, String> {
     let start = progress.document_line.get();
@@ -176,32 +176,37 @@ struct ListEnd {
 fn list<R: BufRead>(
     lines: &mut Lines<R>,
     progress: &Progress,
-    pool: &mut Option<Pool>,
+    pool: &mut Option<Pool<Chunk>>,
     sink: &mut dyn FnMut(Found),
     mut items: Items,
     first: Vec<u8>,
     first_line: u64,
 ) -> Result<ListEnd, String> {
     let pool = pool.get_or_insert_with(Pool::new);
+    let kind: ListKind = items.kind().cloned().map(std::sync::Arc::new);
     let mut done = |parsed: Parsed| -> Result<(), String> {
-        let (item, pos) = parsed?;
+        let Settled {
+            item,
+            without_kind,
+            pos,
+        } = parsed?;
         // As when parsed whole: a skipped item's place is of no use.
         let found = if items.skips_all() {
             items.skipped(None)
         } else {
-            items.item(item, pos)
+            items.settled(item, without_kind, pos)
         };
         sink(found);
         Ok(())
     };
-    let (mut chunk, mut kept) = begin(first, first_line, progress);
+    let (mut chunk, mut kept) = begin(first, first_line, &kind, progress);
     let next = loop {
         let Some(line) = next(lines, progress)? else {
             break None;
         };
         if starts_item(line.text) {
             let (text, number) = (line.text.to_vec(), line.number);
-            let (new, new_kept) = begin(text, number, progress);
+            let (new, new_kept) = begin(text, number, &kind, progress);
             pool.push(std::mem::replace(&mut chunk, new), &mut done)?;
             kept = new_kept;
             continue;
@@ -228,7 +233,7 @@ fn list<R: BufRead>(
 }
 
 /// An item's first line, its `-` made a space so the item is a mapping at the input's columns.
-fn begin(mut text: Vec<u8>, line: u64, progress: &Progress) -> (Chunk, ItemLines) {
+fn begin(mut text: Vec<u8>, line: u64, kind: &ListKind, progress: &Progress) -> (Chunk, ItemLines) {
     text[0] = b' ';
     let kept = ItemLines::new(&text);
     progress.begin_object();
@@ -236,6 +241,7 @@ fn begin(mut text: Vec<u8>, line: u64, progress: &Progress) -> (Chunk, ItemLines
         Chunk {
             text,
             first_line: line,
+            kind: kind.clone(),
         },
         kept,
     )
@@ -244,7 +250,9 @@ fn begin(mut text: Vec<u8>, line: u64, progress: &Progress) -> (Chunk, ItemLines
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::snapshot::document::Item;
     use crate::inventory::snapshot::progress::Limits;
+    use crate::inventory::snapshot::ready::Ready;
     use std::rc::Rc;
 
     /// Every document of `text`, framed or parsed whole: the objects with their places, and
@@ -255,7 +263,14 @@ mod tests {
         let mut pool = None;
         let mut out = Vec::new();
         while lines.next_document() {
-            let mut sink = |f: Found| out.push(format!("{f:?}"));
+            // Framed items are decoded on the pool's workers; whole ones here, alike.
+            let mut sink = |mut f: Found| {
+                f.item = match f.item {
+                    Item::Value(v) => Item::Ready(Box::new(Ready::of(v))),
+                    other => other,
+                };
+                out.push(format!("{f:?}"))
+            };
             let shape = if framed {
                 document(&mut lines, &progress, &mut pool, &mut sink)?
             } else {
@@ -281,6 +296,11 @@ items:
     creationTimestamp: "2025-05-15T01:40:58Z"
     labels:
       app: a
+    annotations:
+      note: |
+        - not an item
+        managedFields:
+      # a comment
     managedFields:
     - apiVersion: v1
       fieldsV1:
@@ -328,9 +348,9 @@ metadata:
         let read = same_either_way(LIST);
         assert_eq!(read.len(), 6, "{read:#?}");
         assert!(read[0].contains("line: 3, col: 3"), "{}", read[0]);
-        assert!(!read[0].contains("fieldsV1"), "{}", read[0]);
+        // Lines inside a block scalar that look like an item or a left-out field are kept.
         assert!(
-            read[0].contains("- not an item\\nmanagedFields:\\n"),
+            read[0].contains("\"note\": \"- not an item\\nmanagedFields:\\n\""),
             "{}",
             read[0]
         );
