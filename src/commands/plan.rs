@@ -15,7 +15,7 @@ use crate::report::{RoundReport, text};
 use crate::round::{self, Finish, Mode, RoundConfig, Source};
 use chrono::{DateTime, Utc};
 use std::cell::RefCell;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -347,9 +347,16 @@ pub(super) fn print_report(
     match format {
         OutputFormat::Text => print!("{}", text::render(report)),
         OutputFormat::Json => {
-            let json = serde_json::to_string_pretty(report)
-                .map_err(|e| CommandError::CouldNotRun(format!("cannot write the report: {e}")))?;
-            println!("{json}");
+            // Written as it is serialized: a report of thousands of actions is megabytes of
+            // text, which need not be held whole.
+            let cannot = |e: &dyn std::fmt::Display| {
+                CommandError::CouldNotRun(format!("cannot write the report: {e}"))
+            };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            serde_json::to_writer_pretty(&mut out, report).map_err(|e| cannot(&e))?;
+            out.write_all(b"\n")
+                .and_then(|()| out.flush())
+                .map_err(|e| cannot(&e))?;
         }
     }
     Ok(())

@@ -39,6 +39,8 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct Executed {
     pub outcome: Outcome,
+    /// The request as sent, when it differs from the planned one (stamped, retried); `None`
+    /// when nothing was sent: the planned request is the one to show.
     pub request: Option<Request>,
     /// Statuses the server answered: the dry run, then the real write.
     pub dry_run_status: Option<u16>,
@@ -205,23 +207,23 @@ pub async fn execute(
                     by: SkippedBy::Guard(*guard),
                     reason: reason.clone(),
                 },
-                Some(request.clone()),
+                None,
             );
         }
         _ => {}
     }
     let Some(api) = ctx.api.filter(|_| ctx.mode.sends()) else {
-        return Executed::just(Outcome::NotSent, Some(request.clone()));
+        return Executed::just(Outcome::NotSent, None);
     };
     if let Some(why) = ctx.stopped() {
         return Executed::just(
             Outcome::Failed {
                 error: format!("not started: {why}"),
             },
-            Some(request.clone()),
+            None,
         );
     }
-    let mut run = Executed::just(Outcome::NotSent, Some(request.clone()));
+    let mut run = Executed::just(Outcome::NotSent, None);
     let mut request = request.clone();
     let mut replanned = false;
     // The dry run: the server checks RBAC, validation, admission and PDBs.

@@ -163,14 +163,21 @@ pub struct Parts<'a> {
     pub due: &'a [bool],
     pub objects: usize,
     pub findings: Vec<Finding>,
-    pub planned: &'a [Planned],
+    /// Taken: each action's request moves into its entry, not copied.
+    pub planned: Vec<Planned>,
     pub decisions: &'a [Option<(Verdict, Vec<VerdictEntry>)>],
-    pub executed: &'a [Option<Executed>],
+    pub executed: Vec<Option<Executed>>,
     pub escalations: Vec<EscalationEntry>,
     pub notes: Vec<String>,
 }
 
-fn entry(parts: &Parts, i: usize, p: &Planned) -> ActionEntry {
+/// One action's entry: what was planned, decided and done.
+fn entry(
+    parts: &Parts,
+    decision: Option<&(Verdict, Vec<VerdictEntry>)>,
+    p: Planned,
+    run: Option<Executed>,
+) -> ActionEntry {
     let playbook = &parts.config.playbooks[p.playbook];
     let action = playbook.playbook.spec.remediate[p.action].name();
     let base = ActionEntry {
@@ -182,11 +189,11 @@ fn entry(parts: &Parts, i: usize, p: &Planned) -> ActionEntry {
         reason: None,
         summary: String::new(),
         patch: None,
-        findings: p.findings.clone(),
+        findings: p.findings,
         verdicts: Vec::new(),
         server: None,
     };
-    let step = match &p.result {
+    let step = match p.result {
         Err(refusal) => {
             let what = refusal
                 .target
@@ -196,23 +203,19 @@ fn entry(parts: &Parts, i: usize, p: &Planned) -> ActionEntry {
             return ActionEntry {
                 status: ActionStatus::Skipped,
                 guard: Some(SkippedBy::Plan(refusal.check)),
-                reason: Some(refusal.reason.clone()),
+                reason: Some(refusal.reason),
                 summary: format!("{action} {what}"),
                 ..base
             };
         }
         Ok(step) => step,
     };
-    let mut verdicts = parts.decisions[i]
-        .as_ref()
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let run = parts.executed[i].as_ref();
+    let mut verdicts = decision.map(|(_, v)| v.clone()).unwrap_or_default();
     // The API server's answer is the last verdict (a PDB's 429, a target that is gone).
     if let Some(Outcome::Skipped {
         by: SkippedBy::Guard(g),
         reason,
-    }) = run.map(|r| &r.outcome)
+    }) = run.as_ref().map(|r| &r.outcome)
         && !Guard::ORDER.contains(g)
     {
         verdicts.push(VerdictEntry {
@@ -221,9 +224,9 @@ fn entry(parts: &Parts, i: usize, p: &Planned) -> ActionEntry {
             reason: Some(reason.clone()),
         });
     }
-    let (status, guard, reason) = match run.map(|r| &r.outcome) {
+    let (status, guard, reason) = match run.as_ref().map(|r| &r.outcome) {
         None | Some(Outcome::NotSent) | Some(Outcome::DryRunAccepted) => {
-            match parts.decisions[i].as_ref().map(|(v, _)| v) {
+            match decision.map(|(v, _)| v) {
                 Some(Verdict::Skip { guard, reason }) if *guard != Guard::Mode => (
                     ActionStatus::Skipped,
                     Some(SkippedBy::Guard(*guard)),
@@ -239,6 +242,7 @@ fn entry(parts: &Parts, i: usize, p: &Planned) -> ActionEntry {
         Some(Outcome::Failed { error }) => (ActionStatus::Failed, None, Some(error.clone())),
     };
     let server = run
+        .as_ref()
         .filter(|r| r.dry_run_status.is_some() || r.status.is_some())
         .map(|r| ServerAnswer {
             dry_run: r.dry_run_status,
@@ -248,24 +252,25 @@ fn entry(parts: &Parts, i: usize, p: &Planned) -> ActionEntry {
         status,
         guard,
         reason,
-        summary: step.summary.clone(),
-        patch: run
-            .and_then(|r| r.request.clone())
-            .or_else(|| step.request.clone()),
-        target: Some(step.target.clone()),
+        summary: step.summary,
+        // The request as sent, when it was; else as planned.
+        patch: run.and_then(|r| r.request).or(step.request),
+        target: Some(step.target),
         verdicts,
         server,
         ..base
     }
 }
 
-pub fn assemble(parts: Parts) -> RoundReport {
+pub fn assemble(mut parts: Parts) -> RoundReport {
     let config = parts.config;
-    let actions: Vec<ActionEntry> = parts
-        .planned
-        .iter()
+    let planned = std::mem::take(&mut parts.planned);
+    let executed = std::mem::take(&mut parts.executed);
+    let actions: Vec<ActionEntry> = planned
+        .into_iter()
+        .zip(executed)
         .enumerate()
-        .map(|(i, p)| entry(&parts, i, p))
+        .map(|(i, (p, run))| entry(&parts, parts.decisions[i].as_ref(), p, run))
         .collect();
     let playbooks: Vec<PlaybookEntry> = config
         .playbooks

@@ -137,7 +137,7 @@ pub async fn inventory_live(
         evidence_ms = started.elapsed().as_millis() as u64 - owners_ms,
         "Fetched what the findings refer to."
     );
-    notes.append(&mut collected.notes);
+    notes.extend(collected.notes);
     collected.notes = notes;
     Ok(Inventory {
         due,
@@ -232,17 +232,21 @@ pub async fn finish(f: Finish<'_>, inventory: Inventory) -> RoundReport {
         notes.push(format!("cannot record Events: {e}"));
     }
     let escalations = escalate(&ctx, &collected.findings, &due);
-    notes.append(&mut collected.notes.clone());
+    // What the report does not show is let go before it is assembled: the index (workloads,
+    // events) is the largest part of a round's memory.
+    drop(ctx);
+    drop(collected.index);
+    notes.extend(collected.notes);
     report::assemble(report::Parts {
         config,
         run_id: f.run_id,
         source,
         due: &due,
         objects: collected.objects,
-        findings: collected.findings.clone(),
-        planned: &planned,
+        findings: collected.findings,
+        planned,
         decisions: &decisions,
-        executed: &executed,
+        executed,
         escalations,
         notes,
     })
