@@ -412,6 +412,9 @@ impl<R: Read> Framer<R> {
     fn value(&mut self) -> Result<(), JsonError> {
         self.nesting.clear();
         loop {
+            if !self.copying && self.skim() {
+                return Ok(());
+            }
             let Some(b) = self.skip_space()? else {
                 return Err(JsonError::Cut(self.last_pos()));
             };
@@ -445,6 +448,90 @@ impl<R: Read> Framer<R> {
                 return Ok(());
             }
         }
+    }
+
+    /// Steps over what is left out (most of a dump: `managedFields`) a buffer at a time, with
+    /// the checks [`Framer::value`] makes. It stops where those need a byte-by-byte look (the
+    /// buffer's end, an escape, a token or object near its bound, anything not plain JSON),
+    /// and `value` takes one step there; `true` when the value has ended.
+    fn skim(&mut self) -> bool {
+        let room = self.limits.max_object_bytes.saturating_sub(self.span);
+        let end = self.end.min(
+            self.at
+                .saturating_add(usize::try_from(room).unwrap_or(usize::MAX)),
+        );
+        let max_token = usize::try_from(self.limits.max_token_bytes).unwrap_or(usize::MAX);
+        let buf = &self.buf[..end];
+        let (mut i, mut line, mut line_from, mut line_start) =
+            (self.at, self.line, None, self.line_start);
+        let mut done = false;
+        while i < end && !done {
+            let b = buf[i];
+            match b {
+                b' ' => {
+                    i += spaces(&buf[i..]);
+                    continue;
+                }
+                b'\n' => {
+                    i += 1;
+                    line += 1;
+                    line_from = Some(i);
+                    line_start = true;
+                    continue;
+                }
+                b'\t' | b'\r' => i += 1,
+                b'{' | b'[' => {
+                    self.nesting.push(b);
+                    i += 1;
+                }
+                b'}' | b']' => {
+                    let opener = if b == b'}' { b'{' } else { b'[' };
+                    if self.nesting.last() != Some(&opener) {
+                        break;
+                    }
+                    self.nesting.pop();
+                    i += 1;
+                    done = self.nesting.is_empty();
+                }
+                b',' | b':' if !self.nesting.is_empty() => i += 1,
+                b'"' => match memchr::memchr2(b'"', b'\\', &buf[i + 1..]) {
+                    // The string's token is its text and closing quote, as `string` counts.
+                    Some(k) if buf[i + 1 + k] == b'"' && k < max_token => {
+                        i += k + 2;
+                        done = self.nesting.is_empty();
+                    }
+                    _ => break,
+                },
+                c if c.is_ascii_alphanumeric() || c == b'-' => {
+                    let n = buf[i..]
+                        .iter()
+                        .take_while(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.')
+                        })
+                        .count();
+                    // A word at the buffer's end may go on in the next one.
+                    if i + n == end || n > max_token {
+                        break;
+                    }
+                    i += n;
+                    done = self.nesting.is_empty();
+                }
+                _ => break,
+            }
+            line_start = false;
+        }
+        let n = i - self.at;
+        self.span += n as u64;
+        match line_from {
+            Some(from) => {
+                self.line = line;
+                self.col = 1 + (i - from) as u64;
+            }
+            None => self.col += n as u64,
+        }
+        self.at = i;
+        self.line_start = line_start;
+        done
     }
 
     /// Steps over the next value without keeping it.
@@ -816,5 +903,55 @@ mod tests {
             f.next_key().expect_err("trailing").to_string(),
             "line 1, column 9: trailing comma"
         );
+    }
+
+    /// Hands out at most three bytes a read, so buffers end everywhere.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(out.len()).min(3);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn skimming_a_buffer_at_a_time_reads_as_stepping_byte_by_byte() {
+        let limits = Limits {
+            max_object_bytes: 200,
+            max_token_bytes: 12,
+        };
+        let texts = [
+            "{\"kind\": \"Pod\",\n  \"metadata\": {\n    \"managedFields\": [\n      {}\n    ]\n  }}",
+            "{\"kind\": \"Pod\",\n  \"status\": {\n    \"zz\": [\n      {\"f:x\": {\"f:y\": {}}, \"n\": -1.5e3, \"t\": true}\n    ],\n    \"name\": \"a\"\n  },\n  \"zzz\": [1, null, \"q\\\"u\"]}",
+            "{\"data\": {\"a\": ]}}",
+            "{\"data\": {\"a\": [1, 2}}",
+            "{\"data\":\n  \"a string longer than twelve\"}",
+            "{\"data\": 12345678901234567}",
+            "{\"data\": [\n\t1,\r\n  \u{7}]}",
+            "{\"data\": [1, {\"b\": \"\u{e9}\"}, 3], \"kind\": \"Node\"}",
+            "{\"data\": {\"a\": [1, 2, 3",
+        ];
+        let big = format!("{{\"data\": [{}], \"kind\": \"Pod\"}}", "1, ".repeat(80));
+        let mut whole_items = 0;
+        for text in texts.iter().copied().chain([big.as_str()]) {
+            let read = |f: &mut Framer<&mut dyn Read>| match f.item() {
+                Ok(piece) => Ok(String::from_utf8(piece.bytes.to_vec()).expect("utf-8")),
+                Err(e) => Err(e.to_string()),
+            };
+            let mut whole: &[u8] = text.as_bytes();
+            let mut fast = Framer::new(&mut whole as &mut dyn Read, limits, 1);
+            let mut trickle = Trickle(text.as_bytes());
+            let mut slow = Framer::new(&mut trickle as &mut dyn Read, limits, 1);
+            let (a, b) = (read(&mut fast), read(&mut slow));
+            assert_eq!(a, b, "{text}");
+            if a.is_ok() {
+                whole_items += 1;
+                assert_eq!((fast.line, fast.col), (slow.line, slow.col), "{text}");
+            }
+        }
+        assert_eq!(whole_items, 2, "the others stop on an error");
     }
 }
