@@ -356,7 +356,9 @@ impl Api {
                 ));
             }
         };
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        // A list page is megabytes: taken over as it is when it is UTF-8, not copied.
+        let text = String::from_utf8(Vec::from(bytes))
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if status.is_success() {
             return Ok((status.as_u16(), text));
         }

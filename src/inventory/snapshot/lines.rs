@@ -127,7 +127,7 @@ impl<R: BufRead> Lines<R> {
             if available.is_empty() {
                 break;
             }
-            let (take, done) = match available.iter().position(|b| *b == b'\n') {
+            let (take, done) = match memchr::memchr(b'\n', available) {
                 Some(i) => (i + 1, true),
                 None => (available.len(), false),
             };
