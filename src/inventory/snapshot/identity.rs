@@ -2,7 +2,9 @@
 //! one object: counting it twice would make one OOM kill meet `minCount: 2`. Objects are keyed
 //! by kind, namespace and name; a second copy is read once, and a copy that differs (another
 //! uid: deleted and re-created between two dumps; or another version) is reported with both
-//! files, the first one read. Only hashes are kept, so 50,000 pods cost about 2 MiB.
+//! files, the first one read. Only hashes are kept, 16 bytes an object, so the 127,000 objects
+//! of a 100,000-pod dump cost about 4 MiB: at that count this table is most of what reading
+//! keeps.
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -10,12 +12,17 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 #[derive(Debug, Clone, Copy)]
 struct Seen {
-    content: u64,
-    /// Half of the uid's hash (0: none): enough to tell a re-created object from an edited
-    /// one, and 16 bytes a sighting for the 100,000s of objects of a big dump.
-    uid: u32,
-    file: u32,
+    /// A part of the content's hash: two copies that differ are told apart but for one pair
+    /// in four billion, and then the first is read all the same, only not noted.
+    content: u32,
+    /// A part of the uid's hash (0: none): enough to tell a re-created object from an edited
+    /// one.
+    uid: u16,
+    /// The input it was read from; [`FILE_UNKNOWN`] past the 65,534th.
+    file: u16,
 }
+
+const FILE_UNKNOWN: u16 = u16::MAX;
 
 /// What a second sighting of an object is.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,7 +41,7 @@ pub enum Sighting {
 
 #[derive(Default)]
 pub struct Identities {
-    seen: HashMap<u128, Seen>,
+    seen: HashMap<u64, Seen>,
 }
 
 /// `Pod shop/api-1`, for notes.
@@ -70,8 +77,9 @@ fn hash_of(parts: &[&str], salt: u8) -> u64 {
 
 /// The key of an object: kind, namespace and name. A nameless Event (pasted fragments) is
 /// keyed by its content: only an exact copy is the same Event. Objects without a kind or name
-/// have no key; decoding reports them.
-fn key(value: &Value) -> Option<u128> {
+/// have no key; decoding reports them. 64 bits: two objects of a million-object dump share a
+/// key with a chance of about 3 in 100 million.
+fn key(value: &Value) -> Option<u64> {
     let text = |p: &str| value.pointer(p).and_then(Value::as_str).unwrap_or_default();
     let kind = text("/kind");
     let name = text("/metadata/name");
@@ -86,13 +94,11 @@ fn key(value: &Value) -> Option<u128> {
             return None;
         }
         let content = content_hash(value).to_string();
-        return Some(u128::from(hash_of(&["Event", &content], 1)) << 64);
+        return Some(hash_of(&["Event", &content], 1));
     } else {
         [kind, text("/metadata/namespace"), name]
     };
-    let high = u128::from(hash_of(&parts, 1));
-    let low = u128::from(hash_of(&parts, 2));
-    Some((high << 64) | low)
+    Some(hash_of(&parts, 1))
 }
 
 fn content_hash(value: &Value) -> u64 {
@@ -128,18 +134,18 @@ fn content_hash(value: &Value) -> u64 {
     h.finish()
 }
 
-/// Half of a uid's hash, never 0 unless there is no uid.
-fn half(uid: u64) -> u32 {
-    (uid >> 32) as u32 | u32::from(uid != 0)
+/// A part of a uid's hash, never 0 unless there is no uid.
+fn part(uid: u64) -> u16 {
+    (uid >> 48) as u16 | u16::from(uid != 0)
 }
 
 /// What sighting an object takes from it: its key and what tells two versions apart. Worked
 /// out apart from [`Identities::sight`], so it can be on the thread that parsed the object.
 #[derive(Debug, Clone, Copy)]
 pub struct Identity {
-    key: u128,
-    content: u64,
-    uid: u64,
+    key: u64,
+    content: u32,
+    uid: u16,
 }
 
 /// The identity of an object; `None` when it has no key (decoding reports it).
@@ -159,7 +165,21 @@ pub fn identify(value: &Value) -> Option<Identity> {
         Some(v) => hash_of(&[v], 4) ^ uid,
         None => content_hash(value),
     };
-    Some(Identity { key, content, uid })
+    Some(Identity {
+        key,
+        content: (content >> 32) as u32,
+        uid: part(uid),
+    })
+}
+
+/// The index of the input an object was first read from; `usize::MAX` when there were too
+/// many inputs to keep it.
+fn first_file(file: u16) -> usize {
+    if file == FILE_UNKNOWN {
+        usize::MAX
+    } else {
+        usize::from(file)
+    }
 }
 
 impl Identities {
@@ -172,18 +192,21 @@ impl Identities {
             None => {
                 let seen = Seen {
                     content,
-                    uid: half(uid),
-                    file: u32::try_from(file).unwrap_or(u32::MAX),
+                    uid,
+                    file: u16::try_from(file)
+                        .ok()
+                        .filter(|f| *f != FILE_UNKNOWN)
+                        .unwrap_or(FILE_UNKNOWN),
                 };
                 self.seen.insert(key, seen);
                 Sighting::First
             }
             Some(first) if first.content == content => Sighting::Again {
-                first_file: first.file as usize,
+                first_file: first_file(first.file),
             },
             Some(first) => Sighting::Differs {
-                first_file: first.file as usize,
-                other_uid: first.uid != 0 && uid != 0 && first.uid != half(uid),
+                first_file: first_file(first.file),
+                other_uid: first.uid != 0 && uid != 0 && first.uid != uid,
             },
         }
     }
@@ -234,5 +257,24 @@ mod tests {
         );
         let other = json!({"kind": "Event", "reason": "OOMKilling", "count": 4});
         assert_eq!(ids.sight(identify(&other), 0), Sighting::First);
+    }
+
+    #[test]
+    fn an_input_past_the_ones_it_can_name_is_not_named_wrong() {
+        let mut ids = Identities::default();
+        let pod = json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "x"}});
+        assert_eq!(ids.sight(identify(&pod), 70_000), Sighting::First);
+        assert_eq!(
+            ids.sight(identify(&pod), 3),
+            Sighting::Again {
+                first_file: usize::MAX
+            }
+        );
+        let node = json!({"kind": "Node", "metadata": {"name": "n"}});
+        assert_eq!(ids.sight(identify(&node), 65_534), Sighting::First);
+        assert_eq!(
+            ids.sight(identify(&node), 0),
+            Sighting::Again { first_file: 65_534 }
+        );
     }
 }

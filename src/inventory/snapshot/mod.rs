@@ -227,7 +227,7 @@ impl<'a> Reading<'a> {
         match self.ids.sight(ready.identity, file) {
             Sighting::First => {}
             Sighting::Again { first_file } => {
-                let first = &self.names[first_file];
+                let first = input_name(&self.names, first_file);
                 let this = &self.names[file];
                 self.again.push(|| {
                     if first_file == file {
@@ -242,7 +242,7 @@ impl<'a> Reading<'a> {
                 first_file,
                 other_uid,
             } => {
-                let first = &self.names[first_file];
+                let first = input_name(&self.names, first_file);
                 self.differs.push(|| {
                     format!(
                         "{describe} at {} differs from the one in {first} ({}): the one in {first} was read",
@@ -439,6 +439,11 @@ fn yaml_error(e: &serde_saphyr::Error, progress: &Progress) -> String {
 }
 
 /// A JSON error in our words, at the place reading got to when the error names none.
+/// The name of an input read before; past the inputs identities can name, said so.
+fn input_name(names: &[String], file: usize) -> &str {
+    names.get(file).map_or("an earlier input", String::as_str)
+}
+
 fn json_error(e: JsonError, framer: &Framer<impl Read>) -> String {
     match e {
         JsonError::Data { pos: None, message } => JsonError::Data {
