@@ -29,7 +29,10 @@ pub struct Index {
     storage_classes: HashMap<String, StorageClass>,
     namespaces: HashMap<String, ObjectMeta>,
     /// Events by the object they are about: (kind, namespace, name).
-    events: HashMap<(String, String, String), Vec<Event>>,
+    /// Boxed: most objects have one or two Events, and a `Vec` of the struct itself would
+    /// reserve room for four.
+    #[allow(clippy::vec_box)]
+    events: HashMap<(String, String, String), Vec<Box<Event>>>,
 }
 
 /// Which workloads a pass keeps, and which it let go by.
@@ -185,7 +188,7 @@ impl Index {
                 self.events
                     .entry((o.kind.clone(), ns, o.name.clone()))
                     .or_default()
-                    .push(*e);
+                    .push(e);
             }
             _ => {}
         }
@@ -216,7 +219,7 @@ impl Index {
     }
 
     /// Events about an object (for cluster-scoped objects, events name no namespace).
-    pub fn events_about(&self, kind: &str, namespace: Option<&str>, name: &str) -> &[Event] {
+    pub fn events_about(&self, kind: &str, namespace: Option<&str>, name: &str) -> &[Box<Event>] {
         let ns = namespace.unwrap_or_default().to_owned();
         self.events
             .get(&(kind.to_owned(), ns, name.to_owned()))

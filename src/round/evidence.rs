@@ -25,8 +25,8 @@ fn options<'a>(
 }
 
 /// The newest events first, at most [`MAX_EVENTS`].
-fn summarize(events: &[Event]) -> Vec<EventSummary> {
-    let mut sorted: Vec<&Event> = events.iter().collect();
+fn summarize<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<EventSummary> {
+    let mut sorted: Vec<&Event> = events.into_iter().collect();
     sorted.sort_by_key(|e| std::cmp::Reverse(e.time().and_then(|t| t.time())));
     sorted
         .into_iter()
@@ -46,8 +46,12 @@ pub fn from_index(findings: &mut [Finding], playbooks: &[Loaded], index: &Index)
     for f in findings {
         if options(playbooks, f).is_some_and(|o| o.events) {
             let t = &f.target;
-            f.context.events =
-                summarize(index.events_about(t.kind.as_str(), t.namespace.as_deref(), &t.name));
+            f.context.events = summarize(
+                index
+                    .events_about(t.kind.as_str(), t.namespace.as_deref(), &t.name)
+                    .iter()
+                    .map(|e| &**e),
+            );
         }
     }
 }
