@@ -633,3 +633,60 @@ fn the_node_oom_fragment_counts_every_kill_and_its_reporter() {
     );
     assert!(later.is_empty());
 }
+
+/// Every pod and controller of every dump, written as JSON, decodes straight from its text to
+/// exactly what decoding through `Value` gives (the fast path of large JSON dumps), or is left
+/// to that path; and most are taken by it, so the check is not over nothing.
+#[test]
+fn objects_decoded_from_their_json_text_are_those_decoded_through_value() {
+    let dir = realworld_dir();
+    let (mut direct, mut left) = (0, 0);
+    for sub in std::fs::read_dir(&dir).expect("dir") {
+        let sub = sub.expect("entry").path();
+        if !sub.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&sub).expect("dir") {
+            let path = f.expect("entry").path();
+            let text = substitute_placeholders(&std::fs::read_to_string(&path).expect("read"));
+            let docs: Vec<serde_json::Value> = match path.extension().and_then(|e| e.to_str()) {
+                Some("json") => vec![serde_json::from_str(&text).expect("json")],
+                Some("yaml") => serde_saphyr::from_multiple(&text).expect("yaml"),
+                _ => continue,
+            };
+            let items = docs.into_iter().flat_map(|doc| match doc.get("items") {
+                Some(serde_json::Value::Array(items)) => items.clone(),
+                _ => vec![doc],
+            });
+            for item in items {
+                let Some(kind) = item.get("kind").and_then(|k| k.as_str()).map(str::to_owned)
+                else {
+                    continue;
+                };
+                let json = serde_json::to_vec(&item).expect("json");
+                let Some(fast) = rounds::objects::from_text::decode(&json, &kind, None) else {
+                    left += 1;
+                    continue;
+                };
+                let slow = match rounds::objects::decode(item) {
+                    Ok(Decoded::Object(o)) => o,
+                    other => panic!(
+                        "{}: taken directly, not through Value: {other:?}",
+                        path.display()
+                    ),
+                };
+                assert_eq!(
+                    format!("{fast:?}"),
+                    format!("{slow:?}"),
+                    "{}",
+                    path.display()
+                );
+                direct += 1;
+            }
+        }
+    }
+    assert!(
+        direct >= 20 && direct > left,
+        "{direct} decoded directly, {left} left"
+    );
+}

@@ -5,6 +5,7 @@
 //! cluster size.
 
 pub mod event;
+pub mod from_text;
 pub mod meta;
 pub mod node;
 pub mod pod;
@@ -170,7 +171,17 @@ fn check_identity(kind: &str, value: &Value) -> Result<String, Unreadable> {
             _ => Err(Unreadable::EventWithoutObject),
         };
     }
-    let name = match text("/metadata/name") {
+    check_named(kind, text("/metadata/name"), text("/metadata/namespace"))
+}
+
+/// `name` or `namespace/name` of an object that is not an Event, exactly as a target needs
+/// them, or why the object cannot be one.
+pub fn check_named(
+    kind: &str,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) -> Result<String, Unreadable> {
+    let name = match name {
         Some(n) if !n.is_empty() => n,
         _ => {
             return Err(Unreadable::NoName {
@@ -182,7 +193,7 @@ fn check_identity(kind: &str, value: &Value) -> Result<String, Unreadable> {
     if !namespaced(kind) {
         return Ok(name.to_owned());
     }
-    match text("/metadata/namespace") {
+    match namespace {
         Some(ns) if !ns.is_empty() => {
             check_name(kind, "metadata.namespace", ns)?;
             Ok(format!("{ns}/{name}"))

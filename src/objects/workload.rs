@@ -75,9 +75,10 @@ struct RawWorkload {
     status: RawStatus,
 }
 
+/// A workload's `spec` as written, of which only a few fields are read.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct RawSpec {
+pub struct RawSpec {
     replicas: Option<i64>,
     template: RawTemplate,
     job_template: RawJobTemplate,
@@ -109,9 +110,10 @@ struct RawPodSpec {
     init_containers: Vec<Container>,
 }
 
+/// A workload's `status` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct RawStatus {
+pub struct RawStatus {
     ready_replicas: Option<i64>,
     available_replicas: Option<i64>,
     failed: Option<i64>,
@@ -148,12 +150,34 @@ impl Workload {
         value: serde_json::Value,
     ) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
         let raw: RawWorkload = serde_path_to_error::deserialize(value)?;
+        Ok(Self::from_parts(
+            kind,
+            api_version,
+            raw.metadata,
+            raw.spec,
+            raw.status,
+        ))
+    }
+
+    /// The view of a workload from its parts as written.
+    pub fn from_parts(
+        kind: WorkloadKind,
+        api_version: String,
+        metadata: ObjectMeta,
+        spec: RawSpec,
+        status: RawStatus,
+    ) -> Self {
+        let raw = RawWorkload {
+            metadata,
+            spec,
+            status,
+        };
         let template = if kind == WorkloadKind::CronJob {
             raw.spec.job_template.spec.template
         } else {
             raw.spec.template
         };
-        Ok(Self {
+        Self {
             kind,
             api_version,
             metadata: raw.metadata,
@@ -164,7 +188,7 @@ impl Workload {
             failed: raw.status.failed,
             backoff_limit: raw.spec.backoff_limit,
             conditions: raw.status.conditions,
-        })
+        }
     }
 
     pub fn namespace(&self) -> &str {

@@ -110,6 +110,8 @@ pub struct Framer<R> {
     indents: Vec<(usize, u64)>,
     /// The outline's open objects and lists: whether the next entry is the first.
     outline: Vec<bool>,
+    /// The kind the item being copied names.
+    item_kind: Option<String>,
     /// The brackets open inside the value being stepped over (kept to spare an allocation a
     /// value).
     nesting: Vec<u8>,
@@ -137,6 +139,7 @@ impl<R: Read> Framer<R> {
             line_start: false,
             indents: Vec::new(),
             nesting: Vec::new(),
+            item_kind: None,
         }
     }
 
@@ -412,7 +415,7 @@ impl<R: Read> Framer<R> {
     fn value(&mut self) -> Result<(), JsonError> {
         self.nesting.clear();
         loop {
-            if !self.copying && self.skim() {
+            if self.skim() {
                 return Ok(());
             }
             let Some(b) = self.skip_space()? else {
@@ -450,8 +453,9 @@ impl<R: Read> Framer<R> {
         }
     }
 
-    /// Steps over what is left out (most of a dump: `managedFields`) a buffer at a time, with
-    /// the checks [`Framer::value`] makes. It stops where those need a byte-by-byte look (the
+    /// Steps over a value a buffer at a time (what is left out, most of a dump's
+    /// `managedFields`, and what is copied, leaving out indentation as
+    /// [`Framer::skip_space`] does), with the checks [`Framer::value`] makes. It stops where those need a byte-by-byte look (the
     /// buffer's end, an escape, a token or object near its bound, anything not plain JSON),
     /// and `value` takes one step there; `true` when the value has ended.
     fn skim(&mut self) -> bool {
@@ -477,6 +481,14 @@ impl<R: Read> Framer<R> {
                     line += 1;
                     line_from = Some(i);
                     line_start = true;
+                    if self.copying {
+                        // As `skip_space` does: the indentation that follows is left out.
+                        self.piece.extend_from_slice(&buf[self.run_from..i]);
+                        let indent = spaces(&buf[i..]);
+                        i += indent;
+                        self.run_from = i;
+                        self.indents.push((self.piece.len(), indent as u64));
+                    }
                     continue;
                 }
                 b'\t' | b'\r' => i += 1,
@@ -569,6 +581,7 @@ impl<R: Read> Framer<R> {
         self.runs.clear();
         self.indents.clear();
         self.span = 0;
+        self.item_kind = None;
     }
 
     fn end_piece(&mut self) -> Result<Piece<'_>, JsonError> {
@@ -577,6 +590,7 @@ impl<R: Read> Framer<R> {
             bytes: &self.piece,
             runs: &self.runs,
             indents: &self.indents,
+            kind: self.item_kind.as_deref(),
         })
     }
 
@@ -646,7 +660,8 @@ impl<R: Read> Framer<R> {
             if is_kind {
                 self.flush_run();
                 let kind = serde_json::from_slice::<String>(&self.piece[value_from..]).ok();
-                unread_kind = kind.is_some_and(|k| !reads_kind(&k));
+                unread_kind = kind.as_ref().is_some_and(|k| !reads_kind(k));
+                self.item_kind = kind;
             }
             self.copy_from_here(false);
         }
@@ -683,6 +698,7 @@ pub struct OwnedPiece {
     bytes: Vec<u8>,
     runs: Vec<(usize, Pos)>,
     indents: Vec<(usize, u64)>,
+    kind: Option<String>,
 }
 
 impl OwnedPiece {
@@ -691,6 +707,7 @@ impl OwnedPiece {
             bytes: &self.bytes,
             runs: &self.runs,
             indents: &self.indents,
+            kind: self.kind.as_deref(),
         }
     }
 
@@ -704,6 +721,8 @@ pub struct Piece<'a> {
     pub bytes: &'a [u8],
     runs: &'a [(usize, Pos)],
     indents: &'a [(usize, u64)],
+    /// The kind a list item names (as a string), if it names one.
+    pub kind: Option<&'a str>,
 }
 
 impl Piece<'_> {
@@ -713,6 +732,7 @@ impl Piece<'_> {
             bytes: self.bytes.to_vec(),
             runs: self.runs.to_vec(),
             indents: self.indents.to_vec(),
+            kind: self.kind.map(str::to_owned),
         }
     }
 
@@ -933,12 +953,19 @@ mod tests {
             "{\"data\": [\n\t1,\r\n  \u{7}]}",
             "{\"data\": [1, {\"b\": \"\u{e9}\"}, 3], \"kind\": \"Node\"}",
             "{\"data\": {\"a\": [1, 2, 3",
+            // Kept, indented, and wrong only for the parser: the place is the input's.
+            "{\"kind\": \"Pod\",\n  \"spec\": {\n    \"a\": [\n      1,\n        2 3]}}",
+            "{\"kind\": \"Pod\",\n  \"spec\": {\n    \"a\": \"x\",\n\n    \"b\": tru}}",
         ];
         let big = format!("{{\"data\": [{}], \"kind\": \"Pod\"}}", "1, ".repeat(80));
         let mut whole_items = 0;
         for text in texts.iter().copied().chain([big.as_str()]) {
+            // The piece, and where the parser's error in it is said to be in the input.
             let read = |f: &mut Framer<&mut dyn Read>| match f.item() {
-                Ok(piece) => Ok(String::from_utf8(piece.bytes.to_vec()).expect("utf-8")),
+                Ok(piece) => Ok((
+                    String::from_utf8(piece.bytes.to_vec()).expect("utf-8"),
+                    piece.parse::<Value>().err().map(|e| e.to_string()),
+                )),
                 Err(e) => Err(e.to_string()),
             };
             let mut whole: &[u8] = text.as_bytes();
@@ -952,6 +979,6 @@ mod tests {
                 assert_eq!((fast.line, fast.col), (slow.line, slow.col), "{text}");
             }
         }
-        assert_eq!(whole_items, 2, "the others stop on an error");
+        assert_eq!(whole_items, 4, "the others stop on an error");
     }
 }

@@ -47,22 +47,28 @@ pub struct Identities {
 /// `Pod shop/api-1`, for notes.
 pub fn describe(value: &Value) -> String {
     let text = |p: &str| value.pointer(p).and_then(Value::as_str).unwrap_or_default();
-    let kind = text("/kind");
-    let ns = text("/metadata/namespace");
-    let name = text("/metadata/name");
-    let kind = if kind.is_empty() { "object" } else { kind };
-    match (ns.is_empty(), kind) {
-        (_, "Event") if name.is_empty() => format!(
+    let (kind, name) = (text("/kind"), text("/metadata/name"));
+    if kind == "Event" && name.is_empty() {
+        return format!(
             "Event about {} {}",
             text("/involvedObject/kind"),
             text("/involvedObject/name")
-        ),
-        (true, _) => format!("{kind} {}", crate::wording::cut(name)),
-        (false, _) => format!(
+        );
+    }
+    describe_named(kind, text("/metadata/namespace"), name)
+}
+
+/// `Pod shop/api-1` from the object's kind, namespace and name.
+pub fn describe_named(kind: &str, ns: &str, name: &str) -> String {
+    let kind = if kind.is_empty() { "object" } else { kind };
+    if ns.is_empty() {
+        format!("{kind} {}", crate::wording::cut(name))
+    } else {
+        format!(
             "{kind} {}/{}",
             crate::wording::cut(ns),
             crate::wording::cut(name)
-        ),
+        )
     }
 }
 
@@ -151,25 +157,47 @@ pub struct Identity {
 /// The identity of an object; `None` when it has no key (decoding reports it).
 pub fn identify(value: &Value) -> Option<Identity> {
     let key = key(value)?;
-    let uid = value
-        .pointer("/metadata/uid")
-        .and_then(Value::as_str)
-        .map_or(0, |u| hash_of(&[u], 3));
-    // A resourceVersion names one version of one object: two copies with the same uid
-    // and resourceVersion are the same, without hashing all of them.
-    let version = value
-        .pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
-        .filter(|v| !v.is_empty() && uid != 0);
-    let content = match version {
-        Some(v) => hash_of(&[v], 4) ^ uid,
-        None => content_hash(value),
-    };
-    Some(Identity {
-        key,
-        content: (content >> 32) as u32,
-        uid: part(uid),
-    })
+    let text = |p: &str| value.pointer(p).and_then(Value::as_str);
+    Some(
+        identity_of(
+            key,
+            text("/metadata/uid"),
+            text("/metadata/resourceVersion"),
+        )
+        .unwrap_or_else(|uid| Identity {
+            key,
+            content: (content_hash(value) >> 32) as u32,
+            uid: part(uid),
+        }),
+    )
+}
+
+/// The identity of a named object (`kind` and `name` not empty) that has a uid and a
+/// resourceVersion; without them, the content must be hashed (`None`).
+pub fn identify_named(
+    [kind, ns, name]: [&str; 3],
+    uid: Option<&str>,
+    version: Option<&str>,
+) -> Option<Identity> {
+    if kind.is_empty() || name.is_empty() {
+        return None;
+    }
+    identity_of(hash_of(&[kind, ns, name], 1), uid, version).ok()
+}
+
+/// A resourceVersion names one version of one object: two copies with the same uid and
+/// resourceVersion are the same, without hashing all of them. Without either, the uid's hash
+/// is given back and the content must be hashed.
+fn identity_of(key: u64, uid: Option<&str>, version: Option<&str>) -> Result<Identity, u64> {
+    let uid = uid.map_or(0, |u| hash_of(&[u], 3));
+    match version.filter(|v| !v.is_empty() && uid != 0) {
+        Some(v) => Ok(Identity {
+            key,
+            content: ((hash_of(&[v], 4) ^ uid) >> 32) as u32,
+            uid: part(uid),
+        }),
+        None => Err(uid),
+    }
 }
 
 /// The index of the input an object was first read from; `usize::MAX` when there were too

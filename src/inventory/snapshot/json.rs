@@ -34,6 +34,17 @@ impl Job for ItemJob {
             Err(e) => Err(e.to_string()),
         }
     }
+
+    fn settle_directly(&self) -> Option<Settled> {
+        let piece = self.piece.piece();
+        let (item, without_kind) =
+            super::ready::settle_text(piece.bytes, piece.kind, self.list_kind())?;
+        Some(Settled {
+            item,
+            without_kind,
+            pos: Some(self.pos),
+        })
+    }
 }
 
 /// Reads one document, handing its objects to `sink`; the cursor is on its first byte.

@@ -26,6 +26,40 @@ impl Ready {
     }
 }
 
+/// An object decoded straight from its JSON text ([`objects::from_text`]), with whether it
+/// named no kind (`own_kind`: the kind it names); `None` when that text is not the plain case
+/// or has no uid and resourceVersion to tell its copies apart by: then it is parsed and
+/// settled through `Value`.
+pub fn settle_text(
+    bytes: &[u8],
+    own_kind: Option<&str>,
+    list_kind: Option<&(String, String)>,
+) -> Option<(Item, bool)> {
+    let (kind, list_api_version) = match (own_kind, list_kind) {
+        (Some(kind), _) => (kind, None),
+        (None, Some((kind, api_version))) => (kind.as_str(), Some(api_version.as_str())),
+        (None, None) => return None,
+    };
+    let object = objects::from_text::decode(bytes, kind, list_api_version)?;
+    let meta = match &object {
+        objects::Object::Pod(pod) => &pod.metadata,
+        objects::Object::Workload(workload) => &workload.metadata,
+        _ => return None,
+    };
+    let ns = meta.namespace.as_deref().unwrap_or_default();
+    let identity = identity::identify_named(
+        [kind, ns, &meta.name],
+        meta.uid.as_deref(),
+        meta.resource_version.as_deref(),
+    )?;
+    let ready = Ready {
+        identity: Some(identity),
+        describe: identity::describe_named(kind, ns, &meta.name),
+        decoded: Ok(Decoded::Object(object)),
+    };
+    Some((Item::Ready(Box::new(ready)), own_kind.is_none()))
+}
+
 /// Gives an object that names no kind its typed list's kind (`PodList` items are written
 /// without one); whether it named none.
 pub fn give_kind(item: &mut Item, kind: Option<&(String, String)>) -> bool {
