@@ -6,6 +6,7 @@ use super::{Check, GuardCheck, GuardInput, Tally};
 use crate::catalog::Setting;
 use crate::objects::WorkloadKind;
 use crate::round::context::RoundContext;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub const ARGO_TRACKING_ID: &str = "argocd.argoproj.io/tracking-id";
@@ -69,24 +70,31 @@ impl GuardCheck for GitOps {
         let f = input.finding;
         let finding_object = crate::plan::target::of_finding(f).ok();
         let meta = if finding_object.as_ref() == Some(t) {
-            Some((&f.labels, &f.facts.annotations))
+            Some((
+                Cow::Borrowed(&f.labels),
+                Cow::Borrowed(&f.facts.annotations),
+            ))
         } else if let Some(w) = WorkloadKind::from_kind(t.kind())
             .zip(t.namespace())
             .and_then(|(k, ns)| ctx.index.workload(k, ns, t.name()))
         {
-            Some((&w.metadata.labels, &w.metadata.annotations))
+            let w = *w;
+            Some((
+                Cow::Owned(w.metadata.labels),
+                Cow::Owned(w.metadata.annotations),
+            ))
         } else {
             t.namespace()
                 .filter(|_| t.kind() == "PersistentVolumeClaim")
                 .and_then(|ns| ctx.index.pvc_meta(ns, t.name()))
-                .map(|m| (&m.labels, &m.annotations))
+                .map(|m| (Cow::Borrowed(&m.labels), Cow::Borrowed(&m.annotations)))
         };
         let Some((labels, annotations)) = meta else {
             return Check::Pass;
         };
         match manager(
-            labels,
-            annotations,
+            &labels,
+            &annotations,
             ctx.config.guards.argo_cd_instance_label,
         ) {
             Some(who) => Check::Block(format!(

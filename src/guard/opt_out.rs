@@ -7,6 +7,7 @@ use crate::catalog::Setting;
 use crate::objects::WorkloadKind;
 use crate::round::context::RoundContext;
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub const EXCLUDE: &str = "rounds.dev/exclude";
@@ -65,8 +66,9 @@ pub fn excluded(annotations: &BTreeMap<String, String>, now: DateTime<Utc>) -> O
 impl GuardCheck for OptOut {
     fn check(&self, input: &GuardInput, ctx: &RoundContext, _: &Tally) -> Check {
         let f = input.finding;
-        let mut sources: Vec<(String, &BTreeMap<String, String>)> =
-            vec![(f.target.display(), &f.facts.annotations)];
+        // A workload is decoded for each lookup, so its annotations are its own here.
+        let mut sources: Vec<(String, Cow<BTreeMap<String, String>>)> =
+            vec![(f.target.display(), Cow::Borrowed(&f.facts.annotations))];
         if let (Some(owner), Some(ns)) = (&f.owner, f.target.namespace.as_deref()) {
             for link in owner.chain.iter().filter(|l| l.found) {
                 let w = WorkloadKind::from_kind(&link.kind)
@@ -74,7 +76,7 @@ impl GuardCheck for OptOut {
                 if let Some(w) = w {
                     sources.push((
                         format!("its owner {} {ns}/{}", link.kind, link.name),
-                        &w.metadata.annotations,
+                        Cow::Owned(w.metadata.annotations),
                     ));
                 }
             }
@@ -84,12 +86,15 @@ impl GuardCheck for OptOut {
             .zip(t.namespace())
             .and_then(|(k, ns)| ctx.index.workload(k, ns, t.name()))
         {
-            sources.push((format!("the target {t}"), &w.metadata.annotations));
+            sources.push((
+                format!("the target {t}"),
+                Cow::Owned(w.metadata.annotations),
+            ));
         }
         if let (Some(ns), "PersistentVolumeClaim") = (t.namespace(), t.kind())
             && let Some(meta) = ctx.index.pvc_meta(ns, t.name())
         {
-            sources.push((format!("the target {t}"), &meta.annotations));
+            sources.push((format!("the target {t}"), Cow::Borrowed(&meta.annotations)));
         }
         let mut namespaces: Vec<&str> = [f.target.namespace.as_deref(), t.namespace()]
             .into_iter()
@@ -99,12 +104,15 @@ impl GuardCheck for OptOut {
         let mut unknown = Vec::new();
         for ns in namespaces {
             match ctx.index.namespace(ns) {
-                Some(meta) => sources.push((format!("its namespace {ns}"), &meta.annotations)),
+                Some(meta) => sources.push((
+                    format!("its namespace {ns}"),
+                    Cow::Borrowed(&meta.annotations),
+                )),
                 None => unknown.push(ns),
             }
         }
         for (what, annotations) in sources {
-            if let Some(why) = excluded(annotations, ctx.now) {
+            if let Some(why) = excluded(&annotations, ctx.now) {
                 return Check::Block(format!("{what} opted out ({why})"));
             }
         }

@@ -70,11 +70,11 @@ pub fn pod(f: &Finding) -> Result<ObjectRef, Refusal> {
 }
 
 /// The workload that controls a finding's pod, if it is one of `kinds` and is in the inventory.
-pub fn owning_workload<'a>(
+pub fn owning_workload(
     f: &Finding,
-    index: &'a crate::inventory::Index,
+    index: &crate::inventory::Index,
     kinds: &[WorkloadKind],
-) -> Result<(ObjectRef, &'a Workload), Refusal> {
+) -> Result<(ObjectRef, Box<Workload>), Refusal> {
     let finding_ref = of_finding(f)?;
     let Some(owner) = &f.owner else {
         return Err(Refusal::new(
@@ -97,7 +97,7 @@ pub fn owning_workload<'a>(
     let kind = WorkloadKind::from_kind(&owner.kind).filter(|k| kinds.contains(k));
     let workload = kind.and_then(|k| index.workload(k, &owner.namespace, &owner.name));
     match workload {
-        Some(w) => Ok((of_workload(w)?, w)),
+        Some(w) => Ok((of_workload(&w)?, w)),
         None => {
             let allowed: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
             Err(Refusal::new(
