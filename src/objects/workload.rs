@@ -167,27 +167,22 @@ impl Workload {
         spec: RawSpec,
         status: RawStatus,
     ) -> Self {
-        let raw = RawWorkload {
-            metadata,
-            spec,
-            status,
-        };
         let template = if kind == WorkloadKind::CronJob {
-            raw.spec.job_template.spec.template
+            spec.job_template.spec.template
         } else {
-            raw.spec.template
+            spec.template
         };
         Self {
             kind,
             api_version,
-            metadata: raw.metadata,
-            replicas: raw.spec.replicas,
-            ready_replicas: raw.status.ready_replicas.or(raw.status.available_replicas),
+            metadata,
+            replicas: spec.replicas,
+            ready_replicas: status.ready_replicas.or(status.available_replicas),
             containers: template.spec.containers,
             init_containers: template.spec.init_containers,
-            failed: raw.status.failed,
-            backoff_limit: raw.spec.backoff_limit,
-            conditions: raw.status.conditions,
+            failed: status.failed,
+            backoff_limit: spec.backoff_limit,
+            conditions: status.conditions,
         }
     }
 

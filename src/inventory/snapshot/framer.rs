@@ -453,11 +453,11 @@ impl<R: Read> Framer<R> {
         }
     }
 
-    /// Steps over a value a buffer at a time (what is left out, most of a dump's
-    /// `managedFields`, and what is copied, leaving out indentation as
-    /// [`Framer::skip_space`] does), with the checks [`Framer::value`] makes. It stops where those need a byte-by-byte look (the
-    /// buffer's end, an escape, a token or object near its bound, anything not plain JSON),
-    /// and `value` takes one step there; `true` when the value has ended.
+    /// Steps over a value a buffer at a time, with the checks [`Framer::value`] makes: what is
+    /// left out (most of a dump: `managedFields`) and what is copied (leaving out indentation
+    /// as [`Framer::skip_space`] does). It stops where those checks need a byte-by-byte look
+    /// (the buffer's end, an escape, a token or object near its bound, anything not plain
+    /// JSON), and `value` takes one step there; `true` when the value has ended.
     fn skim(&mut self) -> bool {
         let room = self.limits.max_object_bytes.saturating_sub(self.span);
         let end = self.end.min(
