@@ -228,7 +228,7 @@ impl Api {
     pub async fn send(&self, req: &WriteRequest) -> Result<Response, ApiError> {
         let resource = req.rbac_resource();
         let op = Operation::new(req.verb().rbac(), &resource, req.target().namespace());
-        let body = req.body().map(|b| b.to_string().into_bytes());
+        let body = req.body_text().map(|b| b.as_bytes().to_vec());
         self.exchange(
             req.method().clone(),
             req.path(),

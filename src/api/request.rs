@@ -62,11 +62,35 @@ pub struct Request {
     #[serde(skip_serializing_if = "Option::is_none")]
     content_type: Option<ContentType>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<Value>,
+    body: Option<Body>,
     #[serde(skip)]
     verb: Verb,
     #[serde(skip)]
     target: ObjectRef,
+}
+
+/// A body as compact JSON text. A plan holds one per action until the report is written, and
+/// as a `Value` each nested map of a small patch took a B-tree node: about 2.5 KB a patch,
+/// 5 MB of a 100,000-pod round's 20. The report and the wire get the same JSON as before.
+#[derive(Debug, Clone, PartialEq)]
+struct Body(Box<str>);
+
+impl Body {
+    fn new(value: &Value) -> Self {
+        Self(value.to_string().into_boxed_str())
+    }
+
+    fn value(&self) -> Value {
+        // The text was written by `Body::new` from a `Value`.
+        serde_json::from_str(&self.0).expect("a request body is JSON")
+    }
+}
+
+impl Serialize for Body {
+    /// As the JSON it holds, not as a string: the report shows the body as an object.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(s)
+    }
 }
 
 fn method_text<S: Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
@@ -80,7 +104,7 @@ impl Request {
             method: Method::PATCH,
             path: target.path(),
             content_type: Some(content_type),
-            body: Some(body),
+            body: Some(Body::new(&body)),
             verb: Verb::Patch,
             target: target.clone(),
         }
@@ -92,7 +116,7 @@ impl Request {
             method: Method::PUT,
             path: target.path(),
             content_type: Some(ContentType::Json),
-            body: Some(body),
+            body: Some(Body::new(&body)),
             verb: Verb::Update,
             target: target.clone(),
         }
@@ -104,7 +128,7 @@ impl Request {
             method: Method::POST,
             path: target.collection_path(),
             content_type: Some(ContentType::Json),
-            body: Some(body),
+            body: Some(Body::new(&body)),
             verb: Verb::Create,
             target: target.clone(),
         }
@@ -124,7 +148,7 @@ impl Request {
             method: Method::DELETE,
             path: target.path(),
             content_type: Some(ContentType::Json),
-            body: Some(body),
+            body: Some(Body::new(&body)),
             verb: Verb::Delete,
             target: target.clone(),
         }
@@ -151,7 +175,7 @@ impl Request {
             method: Method::POST,
             path: pod.subresource_path("eviction"),
             content_type: Some(ContentType::Json),
-            body: Some(body),
+            body: Some(Body::new(&body)),
             verb: Verb::Evict,
             target: pod.clone(),
         }
@@ -169,12 +193,23 @@ impl Request {
         self.content_type
     }
 
-    pub fn body(&self) -> Option<&Value> {
-        self.body.as_ref()
+    /// The body, decoded (a copy: the request keeps it as text).
+    pub fn body(&self) -> Option<Value> {
+        self.body.as_ref().map(Body::value)
     }
 
-    pub fn body_mut(&mut self) -> Option<&mut Value> {
-        self.body.as_mut()
+    /// The body as the compact JSON text that is sent.
+    pub fn body_text(&self) -> Option<&str> {
+        self.body.as_ref().map(|b| &*b.0)
+    }
+
+    /// Changes the body, if there is one.
+    pub fn edit_body(&mut self, edit: impl FnOnce(&mut Value)) {
+        if let Some(body) = &mut self.body {
+            let mut value = body.value();
+            edit(&mut value);
+            *body = Body::new(&value);
+        }
     }
 
     pub fn verb(&self) -> Verb {
@@ -198,17 +233,15 @@ impl Request {
     pub fn dry_run(&self) -> Self {
         let mut r = self.clone();
         r.path = format!("{}?dryRun=All", self.path);
-        if let Some(body) = r.body.as_mut() {
-            match self.verb {
-                Verb::Delete => body["dryRun"] = json!(["All"]),
-                Verb::Evict => {
-                    if body.get("deleteOptions").is_none() {
-                        body["deleteOptions"] = json!({});
-                    }
-                    body["deleteOptions"]["dryRun"] = json!(["All"]);
+        match self.verb {
+            Verb::Delete => r.edit_body(|body| body["dryRun"] = json!(["All"])),
+            Verb::Evict => r.edit_body(|body| {
+                if body.get("deleteOptions").is_none() {
+                    body["deleteOptions"] = json!({});
                 }
-                _ => {}
-            }
+                body["deleteOptions"]["dryRun"] = json!(["All"]);
+            }),
+            _ => {}
         }
         r
     }
@@ -225,6 +258,24 @@ mod tests {
     use crate::api::resource::Resource;
 
     #[test]
+    fn a_body_kept_as_text_is_sent_compact_reported_as_an_object_and_edited_in_place() {
+        let pod = ObjectRef::namespaced(&Resource::POD, "shop", "web").expect("ref");
+        let body = json!({"spec": {"template": {"metadata": {"annotations": {"a": "1"}}}}, "n": 1.5});
+        let mut r = Request::patch(&pod, ContentType::StrategicMergePatch, body.clone());
+        assert_eq!(r.body(), Some(body.clone()));
+        assert_eq!(r.body_text(), Some(body.to_string().as_str()));
+        let reported = serde_json::to_value(&r).expect("serializes");
+        assert_eq!(reported["body"], body, "the report shows the object, not a string");
+        r.edit_body(|b| b["spec"]["replicas"] = json!(2));
+        assert_eq!(r.body().expect("body")["spec"]["replicas"], json!(2));
+        assert_eq!(r.body().expect("body")["n"], json!(1.5));
+        let mut delete = Request::delete(&pod, None);
+        let before = delete.clone();
+        delete.edit_body(|_| {});
+        assert_eq!(delete, before, "an edit that changes nothing keeps the same request");
+    }
+
+    #[test]
     fn a_dry_run_delete_or_eviction_carries_dry_run_in_its_body() {
         let pod = ObjectRef::namespaced(&Resource::POD, "shop", "web-1")
             .expect("ref")
@@ -232,7 +283,7 @@ mod tests {
         let d = Request::delete(&pod, Some(5)).dry_run();
         assert_eq!(d.path(), "/api/v1/namespaces/shop/pods/web-1?dryRun=All");
         assert_eq!(
-            d.body().cloned(),
+            d.body(),
             Some(
                 json!({"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 5,
                 "preconditions": {"uid": "u1"}, "dryRun": ["All"]})

@@ -48,16 +48,15 @@ pub fn stamp(request: &mut Request, stamp: &Stamp) {
     if !matches!(request.verb(), Verb::Patch | Verb::Create) {
         return;
     }
-    let Some(body) = request.body_mut() else {
-        return;
-    };
-    if !body["metadata"].is_object() {
-        body["metadata"] = json!({});
-    }
-    if !body["metadata"]["annotations"].is_object() {
-        body["metadata"]["annotations"] = json!({});
-    }
-    body["metadata"]["annotations"][ANNOTATION] = json!(stamp.text());
+    request.edit_body(|body| {
+        if !body["metadata"].is_object() {
+            body["metadata"] = json!({});
+        }
+        if !body["metadata"]["annotations"].is_object() {
+            body["metadata"]["annotations"] = json!({});
+        }
+        body["metadata"]["annotations"][ANNOTATION] = json!(stamp.text());
+    });
 }
 
 #[cfg(test)]
@@ -75,13 +74,13 @@ mod tests {
             .to_utc();
         let s = Stamp::new(at, "run-1", "pb", "rolloutRestart");
         stamp(&mut r, &s);
-        let body = r.body().cloned().expect("body");
+        let body = r.body().expect("body");
         assert_eq!(Stamp::of(&body), Some(s));
         let pod = ObjectRef::namespaced(&Resource::POD, "shop", "web").expect("ref");
         let mut del = Request::delete(&pod, None);
         stamp(&mut del, &Stamp::new(at, "run-1", "pb", "deletePod"));
         assert_eq!(
-            del.body().and_then(Stamp::of),
+            del.body().and_then(|b| Stamp::of(&b)),
             None,
             "deletes carry no stamp"
         );

@@ -130,7 +130,7 @@ mod tests {
             .to_utc();
         let r = request(&record, at).expect("request");
         assert_eq!(r.path(), "/apis/events.k8s.io/v1/namespaces/default/events");
-        let body = r.body().cloned().expect("body");
+        let body = r.body().expect("body");
         assert_eq!(
             body["regarding"],
             json!({"apiVersion": "v1", "kind": "Node", "name": "node-b"})
@@ -143,7 +143,7 @@ mod tests {
                 .is_some_and(|n| n.starts_with("node-b."))
         );
         assert_eq!(
-            request(&record, at).map(|r| r.body().cloned()),
+            request(&record, at).map(|r| r.body()),
             Some(Some(body))
         );
     }

@@ -51,7 +51,7 @@ impl ActionView {
                 .patch
                 .as_ref()
                 .map(|r| format!("{} {}", r.method(), r.path())),
-            body: a.patch.as_ref().and_then(|r| r.body().cloned()),
+            body: a.patch.as_ref().and_then(|r| r.body()),
             findings: a.findings.len(),
         }
     }

@@ -147,6 +147,19 @@ impl Index {
         }
     }
 
+    /// Lets go of what only reading needed: a hash of every workload not kept (one per
+    /// workload of the cluster). Another pass that looks for missing owners finds none after.
+    pub fn done_reading(&mut self) {
+        if let Some(wanted) = &mut self.wanted {
+            wanted.passed = HashSet::new();
+        }
+    }
+
+    /// Lets go of the Events once the findings have taken their evidence from them.
+    pub fn drop_events(&mut self) {
+        self.events = HashMap::new();
+    }
+
     /// How many workloads are kept whole.
     pub fn kept_workloads(&self) -> usize {
         self.workloads.len()

@@ -121,6 +121,12 @@ metadata: {name: other, namespace: shop}
             index.missing().into_iter().collect::<Vec<_>>(),
             [(WorkloadKind::ReplicaSet, "shop".into(), "custom-rs".into())]
         );
+        let mut done = index.clone();
+        done.done_reading();
+        assert!(
+            done.missing().is_empty(),
+            "once reading is done, what went by is forgotten"
+        );
         // The ReplicaSet, then its Deployment, which came before it in the file.
         let passes = owners(&paths, Limits::DEFAULT, &mut [&mut index]).expect("reads again");
         assert_eq!(passes, 2);

@@ -314,7 +314,7 @@ pub fn item(
                 reason: a.reason.as_ref().map(|r| redactor.redact(r)),
                 summary: a.summary.clone(),
                 patch: a.patch.as_ref().map(|p| {
-                    let body = p.body().map(|b| format!(" {b}")).unwrap_or_default();
+                    let body = p.body_text().map(|b| format!(" {b}")).unwrap_or_default();
                     format!("{} {}{body}", p.method(), p.path())
                 }),
                 suggested: gitops && a.status == ActionStatus::Skipped,

@@ -208,7 +208,7 @@ spec:
             "raise the memory limit of container api in Deployment shop/api from 256Mi to 384Mi"
         );
         assert_eq!(
-            step.request.expect("request").body().cloned(),
+            step.request.expect("request").body(),
             Some(
                 json!({"metadata": {"resourceVersion": "41"}, "spec": {"template": {"spec": {"containers": [
                     {"name": "api", "resources": {"limits": {"memory": "384Mi"}}}
@@ -228,7 +228,6 @@ spec:
             .request
             .expect("request")
             .body()
-            .cloned()
             .expect("body");
         assert_eq!(
             body["spec"]["template"]["spec"]["containers"][0]["resources"],

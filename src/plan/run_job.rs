@@ -215,7 +215,7 @@ mod tests {
         let step = action.plan(&f, &ctx(&idx)).expect("planned");
         let req = step.request.expect("request");
         assert_eq!(req.path(), "/apis/batch/v1/namespaces/shop/jobs");
-        let body = req.body().cloned().expect("body");
+        let body = req.body().expect("body");
         assert_eq!(body["metadata"]["name"], "rounds-pb-0123456789");
         let pod = &body["spec"]["template"]["spec"];
         assert_eq!(pod["containers"][0]["env"][2]["value"], "api-5d9f-x1");

@@ -126,7 +126,7 @@ mod tests {
         let req = step.request.expect("request");
         assert_eq!(req.path(), "/apis/apps/v1/namespaces/shop/deployments/api");
         assert_eq!(
-            req.body().cloned(),
+            req.body(),
             Some(json!({"metadata": {"resourceVersion": "7"}, "spec": {"replicas": 4}}))
         );
         let refusal = Scale {

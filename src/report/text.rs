@@ -63,7 +63,7 @@ pub fn render(r: &RoundReport) -> String {
                 let _ = writeln!(out);
                 if let Some(req) = &a.patch {
                     let _ = writeln!(out, "      {} {}", req.method(), req.path());
-                    if let Some(body) = req.body() {
+                    if let Some(body) = req.body_text() {
                         let _ = writeln!(out, "      {body}");
                     }
                 }

@@ -176,7 +176,7 @@ impl<'a> Collector<'a> {
         notes.extend(crate::detect::summarize_notes(self.detector_notes));
         let mut unknown_namespaces = BTreeSet::new();
         let mut findings: Vec<(usize, Finding, u32)> = Vec::new();
-        for (i, d) in self.detections {
+        for (i, mut d) in self.detections {
             let p = &self.playbooks[i].playbook;
             let scope = &p.spec.scope;
             let ns = d.target.namespace.as_deref();
@@ -189,7 +189,7 @@ impl<'a> Collector<'a> {
                     .pvc_meta(ns.unwrap_or_default(), &d.target.name)
                     .map(|m| m.labels.clone())
                     .unwrap_or_default(),
-                _ => d.labels.clone(),
+                _ => std::mem::take(&mut d.labels),
             };
             if !scope.admits_labels(&labels) {
                 continue;
@@ -222,7 +222,7 @@ impl<'a> Collector<'a> {
                     evidence: d.evidence,
                     message: d.message,
                     context: Default::default(),
-                    labels: labels.clone(),
+                    labels,
                     facts: d.facts,
                 },
                 d.occurrences,

@@ -67,6 +67,7 @@ pub fn inventory_snapshot(
     if again {
         reread::owners(paths, config.snapshot_limits, &mut [&mut collector.index])?;
     }
+    collector.index.done_reading();
     collector.accept_all(extra);
     let source = paths
         .iter()
@@ -79,6 +80,7 @@ pub fn inventory_snapshot(
         .notes
         .splice(0..0, schedule_notes.into_iter().chain(read_notes));
     evidence::from_index(&mut collected.findings, playbooks, &collected.index);
+    collected.index.drop_events();
     Ok(Inventory {
         due,
         collected,

@@ -101,6 +101,9 @@ pub fn plan_snapshot_sets(
         let mut indexes: Vec<&mut Index> = cs.iter_mut().map(|c| &mut c.index).collect();
         reread::owners(&opts.snapshot, opts.snapshot_limits, &mut indexes)?;
     }
+    for c in &mut cs {
+        c.index.done_reading();
+    }
     for o in &opts.extra {
         accept_all(&mut cs, Decoded::Object(o.clone()));
     }
@@ -183,6 +186,7 @@ async fn finish_all(
         let config = &set.config;
         let mut collected = c.finish();
         evidence::from_index(&mut collected.findings, &config.playbooks, &collected.index);
+        collected.index.drop_events();
         collected
             .notes
             .splice(0..0, set.notes.iter().chain(read_notes).cloned());
