@@ -260,19 +260,26 @@ mod tests {
     #[test]
     fn a_body_kept_as_text_is_sent_compact_reported_as_an_object_and_edited_in_place() {
         let pod = ObjectRef::namespaced(&Resource::POD, "shop", "web").expect("ref");
-        let body = json!({"spec": {"template": {"metadata": {"annotations": {"a": "1"}}}}, "n": 1.5});
+        let body =
+            json!({"spec": {"template": {"metadata": {"annotations": {"a": "1"}}}}, "n": 1.5});
         let mut r = Request::patch(&pod, ContentType::StrategicMergePatch, body.clone());
         assert_eq!(r.body(), Some(body.clone()));
         assert_eq!(r.body_text(), Some(body.to_string().as_str()));
         let reported = serde_json::to_value(&r).expect("serializes");
-        assert_eq!(reported["body"], body, "the report shows the object, not a string");
+        assert_eq!(
+            reported["body"], body,
+            "the report shows the object, not a string"
+        );
         r.edit_body(|b| b["spec"]["replicas"] = json!(2));
         assert_eq!(r.body().expect("body")["spec"]["replicas"], json!(2));
         assert_eq!(r.body().expect("body")["n"], json!(1.5));
         let mut delete = Request::delete(&pod, None);
         let before = delete.clone();
         delete.edit_body(|_| {});
-        assert_eq!(delete, before, "an edit that changes nothing keeps the same request");
+        assert_eq!(
+            delete, before,
+            "an edit that changes nothing keeps the same request"
+        );
     }
 
     #[test]

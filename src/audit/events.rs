@@ -142,9 +142,6 @@ mod tests {
                 .as_str()
                 .is_some_and(|n| n.starts_with("node-b."))
         );
-        assert_eq!(
-            request(&record, at).map(|r| r.body()),
-            Some(Some(body))
-        );
+        assert_eq!(request(&record, at).map(|r| r.body()), Some(Some(body)));
     }
 }

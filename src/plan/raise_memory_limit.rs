@@ -224,11 +224,7 @@ spec:
         a.step = Some("64Mi".parse().expect("q"));
         a.raise_requests = true;
         let step = plan(&a, DEPLOY).expect("planned");
-        let body = step
-            .request
-            .expect("request")
-            .body()
-            .expect("body");
+        let body = step.request.expect("request").body().expect("body");
         assert_eq!(
             body["spec"]["template"]["spec"]["containers"][0]["resources"],
             json!({"limits": {"memory": "320Mi"}, "requests": {"memory": "160Mi"}})
