@@ -41,8 +41,9 @@ fn summarize<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<EventSummar
         .collect()
 }
 
-/// Snapshot rounds: Events come from the snapshot; there are no logs in a snapshot.
-pub fn from_index(findings: &mut [Finding], playbooks: &[Loaded], index: &Index) {
+/// Snapshot rounds: Events come from the snapshot; there are no logs in a snapshot. Nothing
+/// else reads the index's Events, so they are let go of here.
+pub fn from_index(findings: &mut [Finding], playbooks: &[Loaded], index: &mut Index) {
     for f in findings {
         if options(playbooks, f).is_some_and(|o| o.events) {
             let t = &f.target;
@@ -54,6 +55,7 @@ pub fn from_index(findings: &mut [Finding], playbooks: &[Loaded], index: &Index)
             );
         }
     }
+    index.drop_events();
 }
 
 /// Live rounds: Events by field selector and the log tail, with bounded concurrency. A

@@ -79,8 +79,7 @@ pub fn inventory_snapshot(
     collected
         .notes
         .splice(0..0, schedule_notes.into_iter().chain(read_notes));
-    evidence::from_index(&mut collected.findings, playbooks, &collected.index);
-    collected.index.drop_events();
+    evidence::from_index(&mut collected.findings, playbooks, &mut collected.index);
     Ok(Inventory {
         due,
         collected,

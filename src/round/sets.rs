@@ -185,8 +185,11 @@ async fn finish_all(
     for (set, c) in sets.iter().zip(cs) {
         let config = &set.config;
         let mut collected = c.finish();
-        evidence::from_index(&mut collected.findings, &config.playbooks, &collected.index);
-        collected.index.drop_events();
+        evidence::from_index(
+            &mut collected.findings,
+            &config.playbooks,
+            &mut collected.index,
+        );
         collected
             .notes
             .splice(0..0, set.notes.iter().chain(read_notes).cloned());

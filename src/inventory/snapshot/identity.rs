@@ -42,19 +42,12 @@ pub enum Sighting {
 /// The table is split in [`SHARDS`] by the key's low bits: a hash table that grows holds its
 /// old and new buckets at once, and for one table at 127,000 objects that was 6.7 MB for an
 /// instant, against 4.5 MB after; a shard that grows holds a sixteenth of that twice.
+#[derive(Default)]
 pub struct Identities {
-    seen: Vec<HashMap<u64, Seen>>,
+    seen: [HashMap<u64, Seen>; SHARDS],
 }
 
 const SHARDS: usize = 16;
-
-impl Default for Identities {
-    fn default() -> Self {
-        Self {
-            seen: (0..SHARDS).map(|_| HashMap::new()).collect(),
-        }
-    }
-}
 
 /// `Pod shop/api-1`, for notes.
 pub fn describe(value: &Value) -> String {
