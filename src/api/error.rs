@@ -51,6 +51,11 @@ pub enum ApiError {
         reason: String,
         message: String,
     },
+    /// A body longer than any page: endless, or not what was asked for. Not tried again.
+    #[error(
+        "the response to {what} went past {limit_mib} MiB and was not read further: no list page is that large"
+    )]
+    TooLarge { what: String, limit_mib: usize },
     #[error("{what} failed after {attempts} attempt(s): {last}")]
     GaveUp {
         what: String,

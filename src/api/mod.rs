@@ -1,6 +1,7 @@
 //! The one way rounds talks to the Kubernetes API: rate-limited, counted, retried on
 //! throttling and server errors within the round deadline, with errors a user can act on.
 
+pub mod body;
 pub mod connect;
 pub mod error;
 pub mod request;
@@ -13,7 +14,6 @@ pub use resource::{ObjectRef, Resource};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -342,11 +342,15 @@ impl Api {
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let body = response.into_body().collect().await;
-        let bytes = match body {
-            Ok(b) => b.to_bytes(),
+        let expected = response
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let bytes = match body::read(response.into_body(), expected, body::LIMIT).await {
+            Ok(b) => b,
             // A connection cut while the body streams: nothing of it was used, so try again.
-            Err(e) => {
+            Err(body::BodyError::Cut(e)) => {
                 return Err((
                     Some(status.as_u16()),
                     ApiError::Unreachable {
@@ -355,9 +359,18 @@ impl Api {
                     },
                 ));
             }
+            Err(body::BodyError::TooLarge { limit }) => {
+                return Err((
+                    Some(status.as_u16()),
+                    ApiError::TooLarge {
+                        what: what.to_owned(),
+                        limit_mib: limit >> 20,
+                    },
+                ));
+            }
         };
         // A list page is megabytes: taken over as it is when it is UTF-8, not copied.
-        let text = String::from_utf8(Vec::from(bytes))
+        let text = String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if status.is_success() {
             return Ok((status.as_u16(), text));

@@ -273,25 +273,26 @@ pub async fn resolve(api: &Api, index: &mut Index, wanted: Wanted) -> Result<(),
                 Some((ns, r, path))
             })
             .collect();
-        let fetched = fetch_all(
+        pending.append(&mut known);
+        fetch_each(
             api,
             batch.iter().map(|(ns, r, path)| {
                 let kind = WorkloadKind::from_kind(&r.kind).map_or("", |k| k.resource());
                 (path.clone(), kind.to_owned(), Some(ns.clone()))
             }),
+            |object| {
+                if let Object::Workload(w) = &object
+                    && let Some(next) = w.metadata.controller()
+                {
+                    pending.push((w.namespace().to_owned(), next.clone()));
+                }
+                index.add(object);
+            },
         )
         .await?;
-        pending.append(&mut known);
-        for object in fetched.into_iter().flatten() {
-            if let Object::Workload(w) = &object
-                && let Some(next) = w.metadata.controller()
-            {
-                pending.push((w.namespace().to_owned(), next.clone()));
-            }
-            index.add(object);
-        }
     }
-    let claims = fetch_all(
+    let mut classes = BTreeSet::new();
+    fetch_each(
         api,
         wanted.claims.iter().map(|(ns, name)| {
             (
@@ -300,18 +301,17 @@ pub async fn resolve(api: &Api, index: &mut Index, wanted: Wanted) -> Result<(),
                 Some(ns.clone()),
             )
         }),
+        |object| {
+            if let Object::Pvc(p) = &object
+                && let Some(c) = &p.spec.storage_class_name
+            {
+                classes.insert(c.clone());
+            }
+            index.add(object);
+        },
     )
     .await?;
-    let mut classes = BTreeSet::new();
-    for object in claims.into_iter().flatten() {
-        if let Object::Pvc(p) = &object
-            && let Some(c) = &p.spec.storage_class_name
-        {
-            classes.insert(c.clone());
-        }
-        index.add(object);
-    }
-    let others = fetch_all(
+    fetch_each(
         api,
         classes
             .iter()
@@ -329,19 +329,19 @@ pub async fn resolve(api: &Api, index: &mut Index, wanted: Wanted) -> Result<(),
                     None,
                 )
             })),
+        |object| index.add(object),
     )
-    .await?;
-    for object in others.into_iter().flatten() {
-        index.add(object);
-    }
-    Ok(())
+    .await
 }
 
-/// GETs objects with bounded concurrency; a 404 gives `None`.
-async fn fetch_all(
+/// GETs objects with bounded concurrency and hands each to `each` in request order as it
+/// arrives (a 404 gives nothing): holding them all first held every owner of 1,884 findings
+/// decoded at once, the peak of a 100,000-pod live round. The first error ends it.
+async fn fetch_each(
     api: &Api,
     requests: impl Iterator<Item = (String, String, Option<String>)>,
-) -> Result<Vec<Option<Object>>, LiveError> {
+    mut each: impl FnMut(Object),
+) -> Result<(), LiveError> {
     let results = futures::stream::iter(requests.map(|(path, resource, ns)| async move {
         let op = Operation::new("get", &resource, ns.as_deref());
         let text = api.get(&path, op).await?;
@@ -359,10 +359,14 @@ async fn fetch_all(
             }),
         }
     }))
-    .buffered(CONCURRENCY)
-    .collect::<Vec<Result<Option<Object>, LiveError>>>()
-    .await;
-    results.into_iter().collect()
+    .buffered(CONCURRENCY);
+    let mut results = std::pin::pin!(results);
+    while let Some(result) = results.next().await {
+        if let Some(object) = result? {
+            each(object);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
