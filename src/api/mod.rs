@@ -37,12 +37,34 @@ impl<'a> Operation<'a> {
     }
 }
 
-/// One request as made, for the request log that tests and `--output json` can inspect.
-#[derive(Debug, Clone)]
-pub struct Made {
-    pub method: String,
-    pub path: String,
-    pub status: Option<u16>,
+/// How many requests a round made, by method and status (`None`: no response came), for the
+/// log and the metrics. Counts, not a log of each: a 100,000-pod round makes 7,577 requests,
+/// and their paths were 1.2 MB held to the end for these few numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    counts: Vec<(Method, Option<u16>, u64)>,
+}
+
+impl RequestCounts {
+    pub fn add(&mut self, method: &Method, status: Option<u16>) {
+        match self
+            .counts
+            .iter_mut()
+            .find(|(m, s, _)| m == method && *s == status)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => self.counts.push((method.clone(), status, 1)),
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|(_, _, n)| n).sum()
+    }
+
+    /// (method, status, requests), in the order first made.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Option<u16>, u64)> {
+        self.counts.iter().map(|(m, s, n)| (m.as_str(), *s, *n))
+    }
 }
 
 /// An answer to a write: its status and body.
@@ -70,7 +92,7 @@ pub struct Api {
     /// Writes may go on this long after the deadline: the action in flight, and the flush of
     /// the ledger and the Lease once the round stopped acting. Reads end at the deadline.
     flush: Duration,
-    log: Mutex<Vec<Made>>,
+    log: Mutex<RequestCounts>,
     retries: std::sync::atomic::AtomicU64,
 }
 
@@ -129,7 +151,7 @@ impl Api {
             started: Instant::now(),
             deadline,
             flush: Duration::ZERO,
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(RequestCounts::default()),
             retries: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -166,8 +188,8 @@ impl Api {
         self.remaining()
     }
 
-    /// Every request made so far.
-    pub fn requests(&self) -> Vec<Made> {
+    /// The requests made so far.
+    pub fn requests(&self) -> RequestCounts {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
@@ -180,13 +202,9 @@ impl Api {
         self.deadline.saturating_sub(self.started.elapsed())
     }
 
-    fn record(&self, method: &Method, path: &str, status: Option<u16>) {
+    fn record(&self, method: &Method, status: Option<u16>) {
         if let Ok(mut log) = self.log.lock() {
-            log.push(Made {
-                method: method.to_string(),
-                path: path.to_owned(),
-                status,
-            });
+            log.add(method, status);
         }
     }
 
@@ -288,11 +306,11 @@ impl Api {
                 };
             let wait = match outcome {
                 Ok((status, text)) => {
-                    self.record(&method, path, Some(status));
+                    self.record(&method, Some(status));
                     return Ok(Response { status, body: text });
                 }
                 Err((status, e)) => {
-                    self.record(&method, path, status);
+                    self.record(&method, status);
                     if !e.is_transient() || !retry.retries(&e) {
                         return Err(e);
                     }

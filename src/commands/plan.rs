@@ -59,7 +59,7 @@ pub fn plan(args: &RoundArgs) -> Result<Exit, CommandError> {
                 };
                 let report = round::finish(finish, inventory).await;
                 tracing::info!(
-                    requests = api.requests().len(),
+                    requests = api.requests().total(),
                     "The round's inventory is complete."
                 );
                 Ok(report)

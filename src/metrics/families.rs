@@ -7,7 +7,7 @@
 //! Label values are bounded: playbook, detector, severity, action, status, guard, channel,
 //! tier, HTTP method and code — never a pod, namespace or node name.
 
-use crate::api::Made;
+use crate::api::RequestCounts;
 use crate::report::RoundReport;
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::metrics::family::Family;
@@ -30,14 +30,14 @@ pub struct ApiStats {
 }
 
 impl ApiStats {
-    pub fn from_requests(made: &[Made], retries: u64) -> Self {
-        let mut requests = BTreeMap::new();
-        for m in made {
-            let code = m
-                .status
-                .map_or_else(|| "error".to_owned(), |s| s.to_string());
-            *requests.entry((m.method.clone(), code)).or_insert(0) += 1;
-        }
+    pub fn from_requests(made: &RequestCounts, retries: u64) -> Self {
+        let requests = made
+            .iter()
+            .map(|(method, status, n)| {
+                let code = status.map_or_else(|| "error".to_owned(), |s| s.to_string());
+                ((method.to_owned(), code), n)
+            })
+            .collect();
         Self { requests, retries }
     }
 }
@@ -300,23 +300,13 @@ mod tests {
             finished: at(1_700_000_003),
             exit_code: 2,
             api: ApiStats::from_requests(
-                &[
-                    Made {
-                        method: "GET".into(),
-                        path: "/api/v1/pods".into(),
-                        status: Some(500),
-                    },
-                    Made {
-                        method: "GET".into(),
-                        path: "/api/v1/pods".into(),
-                        status: None,
-                    },
-                    Made {
-                        method: "GET".into(),
-                        path: "/api/v1/pods".into(),
-                        status: Some(500),
-                    },
-                ],
+                &{
+                    let mut made = RequestCounts::default();
+                    made.add(&http::Method::GET, Some(500));
+                    made.add(&http::Method::GET, None);
+                    made.add(&http::Method::GET, Some(500));
+                    made
+                },
                 2,
             ),
         };
