@@ -254,8 +254,12 @@ impl<'a> Collector<'a> {
             .map(|(i, f, _)| (i, f))
             .collect();
         kept.sort_by(|(a, fa), (b, fb)| a.cmp(b).then_with(|| fa.target.cmp(&fb.target)));
+        let mut findings: Vec<Finding> = kept.into_iter().map(|(_, f)| f).collect();
+        // Collected in place, the findings would keep the room of every detection pushed
+        // (a Finding is 928 bytes; at 100,000 pods 2,048 of them for 1,884) to the end.
+        findings.shrink_to_fit();
         Collected {
-            findings: kept.into_iter().map(|(_, f)| f).collect(),
+            findings,
             index: self.index,
             notes,
             objects: self.objects,
