@@ -111,6 +111,7 @@ pub struct Facts {
     pub pod_ready: Option<bool>,
     pub node: Option<String>,
     pub created: Option<DateTime<Utc>>,
+    /// Only the annotations guards read ([`crate::guard::reads_annotation`]).
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -120,7 +121,8 @@ pub struct Detection {
     pub target: Target,
     pub evidence: Evidence,
     pub message: String,
-    /// Labels of the target object, for the playbook's `scope.selector`.
+    /// Labels of the target object, for the playbook's `scope.selector`; once that is
+    /// checked, only those guards read.
     pub labels: BTreeMap<String, String>,
     /// The target's controller reference, if it has one.
     pub controller: Option<OwnerReference>,
@@ -146,7 +148,12 @@ impl Detection {
         self.labels = meta.labels.clone();
         self.controller = meta.controller().cloned();
         self.facts.uid = meta.uid.clone();
-        self.facts.annotations = meta.annotations.clone();
+        self.facts.annotations = meta
+            .annotations
+            .iter()
+            .filter(|(k, _)| crate::guard::reads_annotation(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         self.facts.created = meta.creation_timestamp.as_ref().and_then(Timestamp::time);
         self
     }
@@ -205,7 +212,7 @@ pub struct Finding {
     /// previous container's log tail. Fetched for findings only, after detection.
     #[serde(skip_serializing_if = "Context::is_empty")]
     pub context: Context,
-    /// Labels of the finding's object (for guards).
+    /// The labels of the finding's object that guards read ([`crate::guard::reads_label`]).
     #[serde(skip)]
     pub labels: BTreeMap<String, String>,
     #[serde(skip)]

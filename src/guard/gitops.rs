@@ -32,6 +32,14 @@ guards:
 "#;
 }
 
+/// Whether [`manager`] reads this label.
+pub fn reads_label(key: &str) -> bool {
+    key == ARGO_INSTANCE
+        || key == INSTANCE
+        || key.starts_with(FLUX_KUSTOMIZE)
+        || key.starts_with(FLUX_HELM)
+}
+
 /// Which GitOps controller manages an object with these labels and annotations.
 pub fn manager(
     labels: &BTreeMap<String, String>,

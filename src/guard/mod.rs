@@ -207,6 +207,25 @@ guards! {
     }
 }
 
+/// Whether a guard reads this annotation of a finding's own object: a finding keeps only
+/// those (a pod's annotations are often kilobytes of checksums and configuration, held for
+/// every finding until the report). A guard that reads another one adds it here.
+pub fn reads_annotation(key: &str) -> bool {
+    [
+        opt_out::EXCLUDE,
+        opt_out::EXCLUDE_UNTIL,
+        gitops::ARGO_TRACKING_ID,
+        safe_to_evict::ANNOTATION,
+    ]
+    .contains(&key)
+}
+
+/// Whether a guard reads this label of a finding's own object; the same for labels, which a
+/// finding keeps once its playbook's scope has been checked against all of them.
+pub fn reads_label(key: &str) -> bool {
+    gitops::reads_label(key)
+}
+
 /// The guards' verdict on one planned step, with every check made. In plan and dry-run modes
 /// the mode guard holds every write back, but the guards after it are still checked, so the
 /// report shows what an apply would do.

@@ -108,6 +108,19 @@ impl<'a> Collector<'a> {
                     continue;
                 }
                 detector.detect(&object, &self.ctx, &mut found);
+                let scope = &p.playbook.spec.scope;
+                found.retain_mut(|d| {
+                    if d.target.kind == crate::detect::TargetKind::PersistentVolumeClaim {
+                        return true; // its labels are the claim's, from the index: in finish
+                    }
+                    // Checked here against all of the object's labels, so that the finding
+                    // keeps only those the guards read.
+                    if !scope.admits_labels(&d.labels) {
+                        return false;
+                    }
+                    d.labels.retain(|k, _| crate::guard::reads_label(k));
+                    true
+                });
                 for d in found.iter() {
                     if let (Some(ns), Some(c)) = (&d.target.namespace, &d.controller) {
                         self.index.want(ns, c);
@@ -184,16 +197,21 @@ impl<'a> Collector<'a> {
                 continue;
             }
             let labels = match d.target.kind {
-                crate::detect::TargetKind::PersistentVolumeClaim => self
-                    .index
-                    .pvc_meta(ns.unwrap_or_default(), &d.target.name)
-                    .map(|m| m.labels.clone())
-                    .unwrap_or_default(),
+                crate::detect::TargetKind::PersistentVolumeClaim => {
+                    let mut labels = self
+                        .index
+                        .pvc_meta(ns.unwrap_or_default(), &d.target.name)
+                        .map(|m| m.labels.clone())
+                        .unwrap_or_default();
+                    if !scope.admits_labels(&labels) {
+                        continue;
+                    }
+                    labels.retain(|k, _| crate::guard::reads_label(k));
+                    labels
+                }
+                // Checked against the labels in `accept`.
                 _ => std::mem::take(&mut d.labels),
             };
-            if !scope.admits_labels(&labels) {
-                continue;
-            }
             if let Some(ns) = ns
                 && scope.namespace_selector.is_some()
             {
@@ -290,4 +308,68 @@ fn fingerprint(playbook: &str, detector: &str, d: &Detection) -> String {
         h.update([0]);
     }
     format!("sha256:{}", hex::encode(h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::util::{at, pod};
+
+    fn oom_pod(name: &str, labels: &str) -> Object {
+        pod(&format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  namespace: shop
+  labels: {labels}
+  annotations:
+    checksum/config: "{}"
+    rounds.dev/exclude: "true"
+    argocd.argoproj.io/tracking-id: "shop:apps/Deployment:shop/api"
+spec:
+  containers: [{{name: api, resources: {{limits: {{memory: 256Mi}}}}}}]
+status:
+  containerStatuses:
+  - name: api
+    restartCount: 4
+    state: {{running: {{startedAt: "2026-11-22T09:58:00Z"}}}}
+    lastState:
+      terminated: {{exitCode: 137, reason: OOMKilled, finishedAt: "2026-11-22T09:57:50Z"}}
+"#,
+            "f".repeat(64)
+        ))
+    }
+
+    #[test]
+    fn scope_sees_every_label_and_findings_keep_only_what_guards_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("oom.yaml");
+        std::fs::write(
+            &file,
+            "apiVersion: rounds.dev/v1alpha1\nkind: Playbook\nmetadata: {name: oom}\nspec:\n  scope:\n    selector: team=shop\n  detect: {oomKilled: {within: 1h}}\n",
+        )
+        .expect("write");
+        let loaded = crate::playbook::load(&[file]).expect("valid");
+        let mut c = Collector::new(loaded.iter().collect(), at("2026-11-22T10:00:00Z"));
+        let labels = r#"{team: shop, app: api, pod-template-hash: 5d8f, argocd.argoproj.io/instance: shop, kustomize.toolkit.fluxcd.io/name: apps}"#;
+        c.accept(Decoded::Object(oom_pod("in-scope", labels)));
+        c.accept(Decoded::Object(oom_pod("other-team", "{team: web}")));
+        let findings = c.finish().findings;
+        assert_eq!(findings.len(), 1, "the selector on team still chooses");
+        let f = &findings[0];
+        assert_eq!(f.target.name, "in-scope");
+        assert_eq!(
+            f.labels.keys().collect::<Vec<_>>(),
+            [
+                "argocd.argoproj.io/instance",
+                "kustomize.toolkit.fluxcd.io/name"
+            ]
+        );
+        assert_eq!(
+            f.facts.annotations.keys().collect::<Vec<_>>(),
+            ["argocd.argoproj.io/tracking-id", "rounds.dev/exclude"]
+        );
+    }
 }
