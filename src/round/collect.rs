@@ -118,7 +118,7 @@ impl<'a> Collector<'a> {
                     if !scope.admits_labels(&d.labels) {
                         return false;
                     }
-                    d.labels.retain(|k, _| crate::guard::reads_label(k));
+                    d.labels = guard_labels(std::mem::take(&mut d.labels));
                     true
                 });
                 for d in found.iter() {
@@ -198,7 +198,7 @@ impl<'a> Collector<'a> {
             }
             let labels = match d.target.kind {
                 crate::detect::TargetKind::PersistentVolumeClaim => {
-                    let mut labels = self
+                    let labels = self
                         .index
                         .pvc_meta(ns.unwrap_or_default(), &d.target.name)
                         .map(|m| m.labels.clone())
@@ -206,8 +206,7 @@ impl<'a> Collector<'a> {
                     if !scope.admits_labels(&labels) {
                         continue;
                     }
-                    labels.retain(|k, _| crate::guard::reads_label(k));
-                    labels
+                    guard_labels(labels)
                 }
                 // Checked against the labels in `accept`.
                 _ => std::mem::take(&mut d.labels),
@@ -284,6 +283,14 @@ impl<'a> Collector<'a> {
             nodes: self.nodes,
         }
     }
+}
+
+/// The labels guards read, in a new map: one that `retain` left empty keeps its node.
+fn guard_labels(labels: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    labels
+        .into_iter()
+        .filter(|(k, _)| crate::guard::reads_label(k))
+        .collect()
 }
 
 fn group_key(f: &Finding) -> String {
