@@ -243,7 +243,7 @@ run() {
     [ "${mode%live}" = "$mode" ] || requests_served >/dev/null
     # Every mode starts with its file in the page cache: a peer that held 13 GiB just before
     # (jq, kubectl) evicts it, and the first run would time the disk instead of the reader.
-    case $mode in *json | *yaml) cat "$(input_of "$mode")" >/dev/null ;; esac
+    case $mode in *json) cat "$JSON" >/dev/null ;; *yaml) cat "$YAML" >/dev/null ;; esac
     for i in $(seq "$REPEAT"); do
         if ! /usr/bin/time -f '%e %M' -o "$dir/time" "$@" >"$dir/out" 2>"$dir/err"; then
             cat "$dir/err" >&2
@@ -265,8 +265,6 @@ run() {
         log "$mode at $pods pods, run $i: ${secs}s, $((kib / 1024)) MiB, requests $requests; $FOUND"
     done
 }
-
-input_of() { case $1 in *json) printf '%s' "$JSON" ;; *yaml) printf '%s' "$YAML" ;; esac; }
 
 # check MODE DIR: the result is not empty, and rounds and its peers agree on the OOMKilled and
 # crash-looping pods (each writes the sorted set to DIR/pods).
@@ -458,9 +456,8 @@ print("Snapshots (seed " + seed + "): " + "; ".join(
 runs_at = {p: max(m["n"] for (q, _), m in med.items() if q == p) for p in sizes if any(q == p for q, _ in med)}
 print("Median of " + ", ".join(f"{n} run(s) at {p} pods" for p, n in runs_at.items()) +
       ". rounds: end-to-end wall time of `rounds plan`, the file in the page cache; "
-      "MB/s = file bytes / wall s. "
-      "kubectl+jq RSS is the sum of both processes' peaks where they ran as a pipe. Peers for rounds yaml: jq on the JSON "
-      "of the same cluster. limit: rounds-bench-limit, parse time only (file read into memory "
+      "MB/s = file bytes / wall s. kubectl+jq RSS is the sum of both processes' peaks where "
+      "they ran as a pipe. Peers for rounds yaml: jq on the JSON of the same cluster. limit: rounds-bench-limit, parse time only (file read into memory "
       "first; RSS includes the file); limit json = serde_json into IgnoredAny, limit yaml = "
       "libyaml (unsafe-libyaml) events only. requests: served by the test API server.")
 for line in server:
